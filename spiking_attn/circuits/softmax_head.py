@@ -1,0 +1,231 @@
+"""The exact-softmax neuron-astrocyte attention head (science.md §4), built in Brian2.
+
+All T query rows are read in parallel: row t has its own input neurons (query q_t), its own
+score neurons (one small population per key j), one astrocyte, T attention neurons and 2 Dv
+output neurons. The equations are in :mod:`spiking_attn.equations`.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import (
+    Hz,
+    Network,
+    NeuronGroup,
+    SpikeMonitor,
+    linked_var,
+    StateMonitor,
+    Synapses,
+    mV,
+    ms,
+    second,
+)
+
+from .. import equations as eq
+from ..problems import Problem
+
+
+@dataclass(frozen=True)
+class HeadParameters:
+    """Parameters of the softmax head (plain floats in SI units: seconds, volts, hertz).
+
+    Attributes
+    ----------
+    dt : float
+        Simulation time step (s).
+    settle : float
+        Settling time before the read (counting) window (s): dendrites reach the scores
+        (5 tau_d) and the astrocytes their normaliser (5 tau_a).
+    v_theta : float
+        Firing threshold of every neuron, measured from rest (V).
+    tau_in : float
+        Membrane time constant of the LIF input neurons (s).
+    input_rate : float
+        Rate of the input neuron that carries the largest |q_ti| of the problem (Hz); the
+        encoding gain is g_in = input_rate / max|q|.
+    tau_d : float
+        Time constant of the score neurons' passive dendrite (s).
+    delta_u : float
+        Slope of the exponential dendritic current (V): rate = r_score * exp(u / delta_u).
+    r_score : float
+        Rate of one score neuron at score 0 (Hz).
+    n_score : int
+        Score neurons per (query, key) pair; their somata start at different phases.
+    tau_glu : float
+        Decay of glutamate in a tripartite synapse's cleft (s).
+    tau_a : float
+        Astrocyte integration time constant (s).
+    attention_rate : float
+        R_att, the summed rate of one row of attention neurons when normalised (Hz); the
+        decoded attention is count / (R_att * window).
+    """
+
+    dt: float = 0.1e-3
+    settle: float = 0.5
+    v_theta: float = 10e-3
+    tau_in: float = 20e-3
+    input_rate: float = 1000.0
+    tau_d: float = 40e-3
+    delta_u: float = 2e-3
+    r_score: float = 10.0
+    n_score: int = 8
+    tau_glu: float = 30e-3
+    tau_a: float = 100e-3
+    attention_rate: float = 1000.0
+
+    @property
+    def w_att(self):
+        """Tripartite weight (V) so that a row of attention neurons fires at R_att in total."""
+        return self.attention_rate * self.v_theta / (self.n_score * self.r_score)
+
+    def namespace(self):
+        """The Brian2 namespace of the head's equations, with units."""
+        return {
+            "v_theta": self.v_theta * 1e3 * mV,
+            "tau_in": self.tau_in * second,
+            "tau_d": self.tau_d * second,
+            "delta_u": self.delta_u * 1e3 * mV,
+            "r_score": self.r_score * Hz,
+            "n_score": self.n_score,
+            "tau_glu": self.tau_glu * second,
+            "tau_a": self.tau_a * second,
+            "w_att": self.w_att * 1e3 * mV,
+        }
+
+
+@dataclass
+class SoftmaxHead:
+    """A built head: its Brian2 network, the objects the decoder reads, and the decoding gains.
+
+    Attributes
+    ----------
+    network : brian2.Network
+    problem : Problem
+    parameters : HeadParameters
+    astrocyte : bool
+        Whether gliotransmission (the 1/a gate) is on; the astrocytes integrate either way.
+    input_gain : float
+        g_in, input rate per unit |q| (Hz).
+    value_gain : float
+        c, output rate per unit y, as a fraction of R_att.
+    monitors : dict
+        SpikeMonitors ``input``, ``score``, ``attention``, ``output`` and the StateMonitor
+        ``astrocyte`` (variable ``a``).
+    """
+
+    network: Network
+    problem: Problem
+    parameters: HeadParameters
+    astrocyte: bool
+    input_gain: float
+    value_gain: float
+    monitors: dict = field(default_factory=dict)
+
+
+def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0):
+    """Build the Brian2 network of a softmax head for ``problem``.
+
+    Parameters
+    ----------
+    problem : Problem
+        Queries, keys and values (T x D, T x D, T x Dv).
+    parameters : HeadParameters
+    astrocyte : bool
+        With False, gliotransmission is blocked: every tripartite gate stays at 1/T (the
+        astrocyte's resting value for uniform attention) while the astrocytes still integrate.
+    seed : int
+        Seed of the initial membrane potentials (phases), drawn here with NumPy so that every
+        target starts from the same state.
+
+    Returns
+    -------
+    SoftmaxHead
+    """
+    p = parameters
+    T, D, Dv, P = problem.tokens, problem.dim, problem.value_dim, p.n_score
+    rng = np.random.default_rng(seed)
+    v_theta = p.v_theta * 1e3 * mV
+
+    # Input neurons: (t, i, on/off) -> index (t * D + i) * 2 + sign.
+    q_max = np.abs(problem.q).max()
+    input_gain = p.input_rate / q_max if q_max > 0 else p.input_rate
+    signed_q = np.stack([problem.q, -problem.q], axis=-1)  # (T, D, 2)
+    rates = input_gain * np.clip(signed_q, 0, None).ravel()
+    inputs = NeuronGroup(T * D * 2, eq.INPUT_NEURON, threshold=eq.THRESHOLD, reset=eq.INPUT_RESET,
+                         method="exact", name="input_neurons")
+    inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV
+    inputs.v = rng.uniform(0, 1, T * D * 2) * v_theta
+
+    # Dendrites of the (query, key) pairs: (t, j) -> index t * T + j. They decay after the
+    # somata have read them (order=1), so the somata sample u right after the synaptic jumps,
+    # where its time-step mean equals the continuous-time mean (Euler decay).
+    dendrites = NeuronGroup(T * T, eq.DENDRITE, method="euler", order=1, name="dendrites")
+
+    # Score neurons: (t, j, member) -> index (t * T + j) * P + member, on the dendrite of (t, j).
+    scores = NeuronGroup(T * T * P, eq.SCORE_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET,
+                         method="euler", name="score_neurons")
+    scores.u = linked_var(dendrites, "u", index=np.arange(T * T * P) // P)
+    scores.v = rng.uniform(0, 1, T * T * P) * v_theta
+
+    # Key synapses: input (t, i, sign) -> the dendrite of every pair (t, j) of the same query.
+    t_, i_, s_, j_ = np.meshgrid(np.arange(T), np.arange(D), np.arange(2), np.arange(T), indexing="ij")
+    key_pre = ((t_ * D + i_) * 2 + s_).ravel()
+    key_post = (t_ * T + j_).ravel()
+    sign = 1.0 - 2.0 * s_
+    key_weight = sign * problem.k[j_, i_] / (np.sqrt(D) * input_gain * p.tau_d) * p.delta_u
+    keys = Synapses(inputs, dendrites, eq.KEY_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name="key_synapses")
+    keys.connect(i=key_pre, j=key_post)
+    keys.w = key_weight.ravel() * 1e3 * mV
+
+    # Attention neurons (t, j) -> index t * T + j, reached through tripartite synapses.
+    attention = NeuronGroup(T * T, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET,
+                            name="attention_neurons")
+    attention.v = rng.uniform(0, 1, T * T) * v_theta
+    tripartite = Synapses(scores, attention, eq.TRIPARTITE_SYNAPSE, on_pre=eq.TRIPARTITE_SYNAPSE_ON_PRE,
+                          method="euler", name="tripartite_synapses")
+    score_index = np.arange(T * T * P)
+    tripartite.connect(i=score_index, j=score_index // P)
+    tripartite.gate = 1.0 / T
+    tripartite.glu = p.r_score * p.tau_glu  # at rest every score is 0 and each neuron fires at r_score
+
+    # Astrocytes: one per query row, ensheathing that row's T * P tripartite synapses
+    # (synapse s belongs to row s // (T * P)).
+    astrocytes = NeuronGroup(T, eq.ASTROCYTE, method="exact", name="astrocytes")
+    astrocytes.a = float(T)
+    astrocyte_of_synapse = score_index // (T * P)
+    synapse_to_astrocyte = Synapses(tripartite, astrocytes, eq.SYNAPSE_TO_ASTROCYTE,
+                                    name="synapse_to_astrocyte")
+    synapse_to_astrocyte.connect(i=score_index, j=astrocyte_of_synapse)
+    objects = [inputs, dendrites, scores, keys, attention, tripartite, astrocytes, synapse_to_astrocyte]
+    if astrocyte:
+        astrocyte_to_synapse = Synapses(astrocytes, tripartite, eq.ASTROCYTE_TO_SYNAPSE,
+                                        name="astrocyte_to_synapse")
+        astrocyte_to_synapse.connect(i=astrocyte_of_synapse, j=score_index)
+        objects.append(astrocyte_to_synapse)
+
+    # Output neurons (t, d, on/off) -> index (t * Dv + d) * 2 + sign, fed by attention (t, j)
+    # with weight v_theta * c * max(+-v_jd, 0).
+    v_max = np.abs(problem.v).max()
+    value_gain = 1.0 / v_max if v_max > 0 else 1.0
+    outputs = NeuronGroup(T * Dv * 2, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET,
+                          name="output_neurons")
+    outputs.v = rng.uniform(0, 1, T * Dv * 2) * v_theta
+    t_, j_, d_, s_ = np.meshgrid(np.arange(T), np.arange(T), np.arange(Dv), np.arange(2), indexing="ij")
+    value_pre = (t_ * T + j_).ravel()
+    value_post = ((t_ * Dv + d_) * 2 + s_).ravel()
+    signed_v = np.stack([problem.v, -problem.v], axis=-1)  # (T, Dv, 2)
+    value_weight = p.v_theta * value_gain * np.clip(signed_v, 0, None)[j_, d_, s_]
+    values = Synapses(attention, outputs, eq.VALUE_SYNAPSE, on_pre=eq.VALUE_SYNAPSE_ON_PRE,
+                      name="value_synapses")
+    values.connect(i=value_pre, j=value_post)
+    values.w = value_weight.ravel() * 1e3 * mV
+
+    monitors = {
+        "input": SpikeMonitor(inputs, name="input_spikes"),
+        "score": SpikeMonitor(scores, name="score_spikes"),
+        "attention": SpikeMonitor(attention, name="attention_spikes"),
+        "output": SpikeMonitor(outputs, name="output_spikes"),
+        "astrocyte": StateMonitor(astrocytes, "a", record=True, dt=1 * ms, name="astrocyte_trace"),
+    }
+    network = Network(*objects, values, outputs, *monitors.values())
+    return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
+                       input_gain=input_gain, value_gain=value_gain, monitors=monitors)

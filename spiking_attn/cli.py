@@ -1,0 +1,125 @@
+"""The ``spiking-attn`` command line.
+
+    spiking-attn run [--input FILE.npz] [--tokens T] [--dim D] [--seed S] [--scale X]
+                     [--duration SEC] [--target cpp_standalone|cython|numpy]
+                     [--astrocyte on|off] [--out DIR] [--overwrite]
+
+Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
+"""
+import argparse
+import math
+import sys
+import time
+
+from .errors import InputError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit code 2."""
+
+    def error(self, message):
+        raise InputError(message)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
+    return value
+
+
+def _positive_float(text):
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def build_parser():
+    from .devices import TARGETS
+
+    parser = _Parser(prog="spiking-attn", description="Spiking neuron-astrocyte softmax attention in Brian2.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="simulate one attention head and compare it with exact softmax",
+                              description="Simulate the spiking softmax head on a problem (a seeded random "
+                                          "one by default), decode its attention from spike counts and "
+                                          "compare it with exact softmax attention.")
+    run.add_argument("--input", metavar="FILE.npz", help="problem file with arrays q, k (T x D) and v (T x Dv)")
+    run.add_argument("--tokens", type=_positive_int, metavar="T", help="tokens of the random problem (default 16)")
+    run.add_argument("--dim", type=_positive_int, metavar="D", help="head size of the random problem (default 16)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the random problem and the initial phases (default 0)")
+    run.add_argument("--scale", type=_finite_float, default=1.0, metavar="X",
+                     help="multiply the queries by X, so every score scales by X (default 1)")
+    run.add_argument("--duration", type=_positive_float, default=1.5, metavar="SEC",
+                     help="read (counting) window in seconds; 0.5 s of settling comes before it (default 1.5)")
+    run.add_argument("--target", choices=TARGETS, default="cpp_standalone", help="Brian2 target (default cpp_standalone)")
+    run.add_argument("--astrocyte", choices=("on", "off"), default="on",
+                     help="'off' blocks gliotransmission: no division by the normaliser (default on)")
+    run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
+    run.add_argument("--overwrite", action="store_true", help="replace the contents of a non-empty --out")
+    return parser
+
+
+def command_run(args):
+    from .experiment import commit_output, prepare_output, run_experiment, write_result
+    from .metrics import metrics_table
+    from .problems import load_problem, random_problem
+
+    if args.input is not None:
+        if args.tokens is not None or args.dim is not None:
+            raise InputError("--tokens and --dim describe the random problem; they cannot be used with --input")
+        problem = load_problem(args.input)
+    else:
+        problem = random_problem(tokens=args.tokens or 16, dim=args.dim or 16, seed=args.seed)
+    if args.scale != 1:
+        problem = problem.scaled(args.scale)
+    out_dir = args.out or time.strftime("results/run-%Y%m%d-%H%M%S")
+    staging = prepare_output(out_dir, overwrite=args.overwrite)
+    try:
+        result = run_experiment(problem, duration=args.duration, target=args.target,
+                                astrocyte=args.astrocyte == "on", seed=args.seed)
+        write_result(result, staging)
+        commit_output(staging, out_dir)
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    table = metrics_table(result.metrics)
+    print(table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
+    s = result.summary
+    print(f"simulated {s['simulated_seconds']:g} s ({s['settle_seconds']:g} s settling + {s['read_seconds']:g} s read); "
+          f"build {s['build_seconds']:.1f} s, run {s['run_seconds']:.1f} s")
+    print(f"results: {out_dir}/ (summary.json, metrics.csv, rows.csv, attention.npz, attention.png)")
+    return 0
+
+
+def main(argv=None):
+    """Entry point of ``spiking-attn``; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return command_run(args)
+    except InputError as error:
+        print(f"spiking-attn: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("spiking-attn: interrupted; no results written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
