@@ -14,9 +14,10 @@ Every query row t is read in parallel by its own copy of the circuit:
 3. Scores: an exponential dendritic current drives 8 integrate-and-fire somata per pair; each fires
    at r_score * exp(s_tj) (r_score = 10 Hz), desynchronised by random initial phases.
 4. Astrocyte: one per query row ensheathes the T x 8 tripartite synapses from the row's score
-   neurons to its attention neurons. Glutamate released at each synapse (tau_glu = 30 ms) is summed
-   by the astrocyte (tau_a = 100 ms), whose response a_t settles at sum_j exp(s_tj) = Z_t;
-   gliotransmission scales each synapse it ensheathes by 1 / a_t.
+   neurons to its attention neurons. It sums the glutamate released at those synapses with a time
+   constant tau_a = 100 ms, so its response a_t settles at sum_j exp(s_tj) = Z_t; gliotransmission
+   scales each synapse it ensheathes by 1 / (a_t + a_half), where a_half, half the response to one
+   release, cancels the bias of a regular spiker seeing its own past releases decayed.
 5. Attention: neuron (t, j) therefore fires at R_att * exp(s_tj) / Z_t = R_att * A_tj
    (R_att = 1000 Hz); with one-hot values these rates are the attention matrix.
 6. Output: attention neuron (t, j) excites output pair (t, d) with weight proportional to

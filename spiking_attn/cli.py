@@ -3,11 +3,14 @@
     spiking-attn run [--input FILE.npz] [--tokens T] [--dim D] [--seed S] [--scale X]
                      [--duration SEC] [--target cpp_standalone|cython|numpy]
                      [--astrocyte on|off] [--out DIR] [--overwrite]
+    spiking-attn problem FILE.npz [--tokens T] [--dim D] [--seed S] [--overwrite]
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
 import argparse
 import math
+import os
+import shutil
 import sys
 import time
 
@@ -72,6 +75,15 @@ def build_parser():
                      help="'off' blocks gliotransmission: no division by the normaliser (default on)")
     run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
     run.add_argument("--overwrite", action="store_true", help="replace the contents of a non-empty --out")
+
+    problem = commands.add_parser("problem", help="write a seeded random problem to an .npz file",
+                                  description="Write the seeded random problem that `run` would generate "
+                                              "(arrays q, k: T x D and v: T x Dv) to an .npz file.")
+    problem.add_argument("out", metavar="FILE.npz")
+    problem.add_argument("--tokens", type=_positive_int, default=16, metavar="T")
+    problem.add_argument("--dim", type=_positive_int, default=16, metavar="D")
+    problem.add_argument("--seed", type=int, default=0)
+    problem.add_argument("--overwrite", action="store_true", help="replace an existing file")
     return parser
 
 
@@ -96,9 +108,7 @@ def command_run(args):
         write_result(result, staging)
         commit_output(staging, out_dir)
     finally:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # gone already unless the run failed
     table = metrics_table(result.metrics)
     print(table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
     s = result.summary
@@ -108,11 +118,32 @@ def command_run(args):
     return 0
 
 
+def command_problem(args):
+    import numpy as np
+
+    from .problems import random_problem
+
+    if not args.out.endswith(".npz"):
+        raise InputError(f"{args.out}: the problem file name must end in .npz")
+    if os.path.exists(args.out) and not args.overwrite:
+        raise InputError(f"{args.out} exists; choose another name or pass --overwrite")
+    problem = random_problem(tokens=args.tokens, dim=args.dim, seed=args.seed)
+    try:
+        np.savez(args.out, q=problem.q, k=problem.k, v=problem.v)
+    except OSError as error:
+        raise InputError(f"cannot write {args.out}: {error.strerror}") from None
+    print(f"wrote {args.out}: q, k ({problem.tokens} x {problem.dim}), v ({problem.tokens} x {problem.value_dim})")
+    return 0
+
+
+COMMANDS = {"run": command_run, "problem": command_problem}
+
+
 def main(argv=None):
     """Entry point of ``spiking-attn``; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
-        return command_run(args)
+        return COMMANDS[args.command](args)
     except InputError as error:
         print(f"spiking-attn: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

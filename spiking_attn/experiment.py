@@ -125,6 +125,11 @@ def prepare_output(out_dir, overwrite=False):
         if os.listdir(out_dir) and not overwrite:
             raise InputError(f"output directory {out_dir} is not empty; choose another --out or pass --overwrite")
     parent = os.path.dirname(out_dir)
+    ancestor = parent
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise InputError(f"cannot write output directory {out_dir}: {ancestor} is a file, not a folder")
     try:
         os.makedirs(parent, exist_ok=True)
         return tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.partial-", dir=parent)
@@ -135,6 +140,9 @@ def prepare_output(out_dir, overwrite=False):
 def commit_output(staging, out_dir):
     """Move the complete staging folder to ``out_dir`` (replacing what ``prepare_output`` allowed)."""
     out_dir = os.path.abspath(out_dir)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     os.replace(staging, out_dir)

@@ -87,11 +87,23 @@ def test_existing_results_are_not_overwritten(tmp_path, capsys):
     assert json.loads((out / "summary.json").read_text()) == {"mine": True}
 
 
+def test_problem_command_writes_the_generated_problem(tmp_path, capsys):
+    path = tmp_path / "p.npz"
+    code, _ = run_cli(capsys, "problem", str(path), "--tokens", "5", "--dim", "3", "--seed", "7")
+    assert code == 0
+    expected = random_problem(5, 3, seed=7)
+    with np.load(path) as saved:
+        np.testing.assert_array_equal(saved["q"], expected.q)
+        np.testing.assert_array_equal(saved["v"], expected.v)
+    code, captured = run_cli(capsys, "problem", str(path))
+    assert_one_line_error(code, captured, "exists")
+
+
 def test_larger_problem_from_file(tmp_path, capsys):
-    problem = random_problem(32, 32, seed=5)
-    path = save(tmp_path / "t32.npz", q=problem.q, k=problem.k, v=problem.v)
+    path = tmp_path / "t32.npz"
+    assert main(["problem", str(path), "--tokens", "32", "--dim", "32", "--seed", "5"]) == 0
     out = tmp_path / "out"
-    code, captured = run_cli(capsys, "run", "--input", path, "--target", "numpy", "--out", str(out))
+    code, captured = run_cli(capsys, "run", "--input", str(path), "--target", "numpy", "--out", str(out))
     assert code == 0, captured.err
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["tokens"], summary["dim"]) == (32, 32)

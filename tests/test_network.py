@@ -91,6 +91,19 @@ def test_without_astrocyte_rows_are_not_normalised():
     assert off.metrics["normaliser_rel_error"] <= 0.01
 
 
+def test_rows_with_a_small_normaliser_still_sum_to_one():
+    """Z_t near 1 (T = 2): the half-release term of the gate removes the phase-locking bias."""
+    result = run_experiment(random_problem(2, 4, seed=0), duration=4.0, target="numpy", progress=silent)
+    assert result.exact.normaliser.max() < 2
+    # Without the correction these rows sum to about 1 + J / (2 Z) = 1.04.
+    assert result.metrics["row_sum_error_max"] <= 0.01
+
+
+def test_cleft_time_constant_below_dt_is_refused():
+    with pytest.raises(ValueError, match="tau_glu"):
+        HeadParameters(tau_glu=0.05e-3)
+
+
 def test_input_neurons_fire_at_the_encoded_rate():
     """The LIF input neurons with the precise-timing reset hit the inverse-rate-curve target."""
     prefs.codegen.target = "numpy"

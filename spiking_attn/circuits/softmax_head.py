@@ -51,7 +51,8 @@ class HeadParameters:
     n_score : int
         Score neurons per (query, key) pair; their somata start at different phases.
     tau_glu : float
-        Decay of glutamate in a tripartite synapse's cleft (s).
+        Decay of glutamate in a tripartite synapse's cleft (s); at least ``dt``. The default,
+        ``dt``, clears each release within one step (see :mod:`spiking_attn.equations`).
     tau_a : float
         Astrocyte integration time constant (s).
     attention_rate : float
@@ -68,14 +69,24 @@ class HeadParameters:
     delta_u: float = 2e-3
     r_score: float = 10.0
     n_score: int = 8
-    tau_glu: float = 30e-3
+    tau_glu: float = 0.1e-3
     tau_a: float = 100e-3
     attention_rate: float = 1000.0
+
+    def __post_init__(self):
+        if self.tau_glu < self.dt:
+            raise ValueError(f"tau_glu ({self.tau_glu} s) must be at least dt ({self.dt} s): "
+                             "the Euler step of the cleft's glutamate would overshoot")
 
     @property
     def w_att(self):
         """Tripartite weight (V) so that a row of attention neurons fires at R_att in total."""
         return self.attention_rate * self.v_theta / (self.n_score * self.r_score)
+
+    @property
+    def a_half(self):
+        """Half the astrocyte's response to one release, 1 / (2 n_score r_score tau_a)."""
+        return 0.5 / (self.n_score * self.r_score * self.tau_a)
 
     def namespace(self):
         """The Brian2 namespace of the head's equations, with units."""
@@ -89,6 +100,7 @@ class HeadParameters:
             "tau_glu": self.tau_glu * second,
             "tau_a": self.tau_a * second,
             "w_att": self.w_att * 1e3 * mV,
+            "a_half": self.a_half,
         }
 
 
