@@ -15,6 +15,7 @@ from brian2.devices.device import reset_device
 
 from .circuits import HeadParameters, build_softmax_head
 from .decoding import Recording
+from .errors import InputError
 
 TARGETS = ("cpp_standalone", "cython", "numpy")
 
@@ -76,6 +77,9 @@ def run_head(problem, duration, target="cpp_standalone", astrocyte=True, paramet
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    if target != "numpy" and not any(shutil.which(name) for name in ("g++", "c++", "clang++")):
+        raise InputError(f"target {target} needs a C++ compiler (g++) and none was found; "
+                         "install one or use --target numpy")
     total = parameters.settle + duration
     standalone = target == "cpp_standalone"
     build_dir = tempfile.mkdtemp(prefix="spiking_attn_build_") if standalone else None

@@ -1,6 +1,5 @@
 """Shared, seeded fixtures. The C++ standalone build (about 20 s) is made once per session."""
 import json
-import os
 
 import pytest
 
@@ -15,10 +14,3 @@ def default_run(tmp_path_factory):
     with open(out / "summary.json") as handle:
         summary = json.load(handle)
     return code, out, summary
-
-
-@pytest.fixture
-def quiet(monkeypatch):
-    """Silence Brian2's progress output."""
-    monkeypatch.setenv("PYTHONWARNINGS", "ignore")
-    return os.devnull

@@ -110,3 +110,11 @@ def test_larger_problem_from_file(tmp_path, capsys):
     assert summary["row_tv_mean"] <= 0.01
     assert summary["row_sum_error_max"] <= 0.03
     assert "row_tv_mean" in captured.out
+
+
+def test_missing_compiler_is_reported(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("spiking_attn.devices.shutil.which", lambda name: None)
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", "--tokens", "2", "--dim", "2", "--out", str(out))
+    assert_one_line_error(code, captured, "needs a C++ compiler")
+    assert not out.exists()
