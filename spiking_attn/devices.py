@@ -35,19 +35,21 @@ def stderr_progress(message):
 
 def _recording(head, duration):
     m = head.monitors
-    spikes = {name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
-              for name in ("input", "score", "attention", "output")}
+    T, Dv = head.problem.tokens, head.problem.value_dim
+    settle = head.parameters.settle
     return Recording(
-        spikes=spikes,
-        sizes={name: len(m[name].source) for name in spikes},
+        spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
+                for name in ("input", "score", "attention", "output")},
+        sizes={name: len(m[name].source) for name in ("input", "score", "attention", "output")},
         astrocyte_times=np.asarray(m["astrocyte"].t[:] / second),
         astrocyte_response=np.asarray(m["astrocyte"].a[:]),
-        tokens=head.problem.tokens,
-        value_dim=head.problem.value_dim,
+        windows=np.tile([settle, settle + duration], (T, 1)),
+        attention_neurons=np.arange(T * T).reshape(T, T),
+        output_neurons=np.arange(T * Dv * 2).reshape(T, Dv, 2),
+        astrocyte_of_row=np.arange(T),
         attention_rate=head.parameters.attention_rate,
         value_gain=head.value_gain,
-        settle=head.parameters.settle,
-        duration=duration,
+        phases={"settling": (0.0, settle), "reading": (settle, settle + duration)},
     )
 
 

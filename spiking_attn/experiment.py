@@ -42,9 +42,9 @@ class Result:
 
 def score_rate_max(recording):
     """Largest firing rate of one score neuron in the read window (Hz)."""
-    start = recording.settle
-    counts = spike_counts(*recording.spikes["score"], recording.sizes["score"], start, start + recording.duration)
-    return float(counts.max() / recording.duration)
+    start, stop = recording.windows[0]
+    counts = spike_counts(*recording.spikes["score"], recording.sizes["score"], start, stop)
+    return float(counts.max() / (stop - start))
 
 
 def run_experiment(problem, duration=1.5, target="cpp_standalone", astrocyte=True,

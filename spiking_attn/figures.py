@@ -9,32 +9,42 @@ RASTER_POPULATIONS = ("input", "score", "attention", "output")
 RASTER_COLOURS = {"input": "tab:grey", "score": "tab:blue", "attention": "tab:red", "output": "tab:green"}
 
 
-def _row_neurons(recording, population, row):
-    """Indices of the neurons of ``population`` that serve query row ``row`` (a contiguous block)."""
-    size = recording.sizes[population]
-    per_row = size // recording.tokens
-    return row * per_row, (row + 1) * per_row
+PHASE_COLOURS = {"settling": "white", "writing": "tab:purple", "reading": "gold"}
 
 
-def raster(ax, recording, row=0):
-    """Spike raster of every population serving query ``row``, with the read window shaded."""
+def shade_phases(ax, recording):
+    """Shade the named phases of a recording and mark their boundaries."""
+    for name, (start, stop) in recording.phases.items():
+        ax.axvspan(start, stop, color=PHASE_COLOURS.get(name, "grey"), alpha=0.12, lw=0)
+        ax.axvline(start, color="k", lw=0.5, ls=":")
+
+
+def raster(ax, recording, blocks, title):
+    """Spike raster of neuron blocks {population: (low, high)}, stacked, with the phases shaded."""
     offset = 0
     ticks, labels = [], []
-    for population in RASTER_POPULATIONS:
-        low, high = _row_neurons(recording, population, row)
+    for population, (low, high) in blocks.items():
         indices, times = recording.spikes[population]
         mine = (indices >= low) & (indices < high)
         ax.plot(times[mine], indices[mine] - low + offset, "|", ms=2, color=RASTER_COLOURS[population])
         ticks.append(offset + (high - low) / 2)
         labels.append(f"{population}\n({high - low})")
         offset += high - low
-    start = recording.settle
-    ax.axvspan(start, start + recording.duration, color="gold", alpha=0.15, lw=0, label="read window")
+    shade_phases(ax, recording)
     ax.set_yticks(ticks, labels)
     ax.set_ylim(-0.5, offset - 0.5)
-    ax.set_xlim(0, start + recording.duration)
+    ax.set_xlim(0, recording.end)
     ax.set_xlabel("time (s)")
-    ax.set_title(f"spikes serving query {row} (shaded: read window)")
+    ax.set_title(title)
+
+
+def row_blocks(recording, row):
+    """The contiguous block of each population that serves query ``row`` in the softmax head."""
+    blocks = {}
+    for population in RASTER_POPULATIONS:
+        per_row = recording.sizes[population] // recording.tokens
+        blocks[population] = (row * per_row, (row + 1) * per_row)
+    return blocks
 
 
 def attention_figure(result):
@@ -68,12 +78,13 @@ def attention_figure(result):
     ax.set_ylabel("query t")
     figure.colorbar(image, ax=ax, shrink=0.8)
 
-    raster(figure.add_subplot(grid[1, :2]), recording)
+    raster(figure.add_subplot(grid[1, :2]), recording, row_blocks(recording, 0),
+           "spikes serving query 0 (shaded: read window)")
 
     ax = figure.add_subplot(grid[1, 2])
     ratio = recording.astrocyte_response / result.exact.normaliser[:, None]
     ax.plot(recording.astrocyte_times, ratio.T, lw=0.8)
-    ax.axvspan(recording.settle, recording.settle + recording.duration, color="gold", alpha=0.15, lw=0)
+    shade_phases(ax, recording)
     ax.axhline(1, color="k", lw=0.8, ls="--")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("astrocyte response a_t / exact Z_t")

@@ -19,8 +19,9 @@ def synthetic_recording():
     response = np.vstack([np.where(times < 1, 99.0, 4.0), np.full(times.size, 7.0)])
     return Recording(spikes={"attention": (att_i, att_t), "output": (out_i, out_t)},
                      sizes={"attention": 4, "output": 4}, astrocyte_times=times,
-                     astrocyte_response=response, tokens=2, value_dim=1, attention_rate=100.0,
-                     value_gain=0.5, settle=1.0, duration=2.0)
+                     astrocyte_response=response, windows=np.array([[1.0, 3.0], [1.0, 3.0]]),
+                     attention_neurons=np.arange(4).reshape(2, 2), output_neurons=np.arange(4).reshape(2, 1, 2),
+                     astrocyte_of_row=np.arange(2), attention_rate=100.0, value_gain=0.5)
 
 
 def test_decode_uses_the_fixed_gains():
@@ -37,6 +38,23 @@ def test_decode_shorter_window_counts_only_its_spikes():
     np.testing.assert_allclose(decoded.attention, [[1.2, 0.0], [0.0, 1.5]])
     with pytest.raises(ValueError, match="window"):
         decode(synthetic_recording(), window=3.0)
+
+
+def test_rows_read_one_after_another_with_shared_neurons():
+    """The random-feature layout: one set of neurons, each row in its own window."""
+    times = np.arange(0, 4, 0.001)
+    recording = Recording(
+        spikes={"attention": (np.array([0] * 30 + [1] * 10 + [1] * 40, dtype=np.int64),
+                              np.array([0.5] * 30 + [0.7] * 10 + [2.5] * 40)),
+                "output": (np.array([0] * 20 + [1] * 20, dtype=np.int64), np.array([0.5] * 20 + [2.5] * 20))},
+        sizes={"attention": 2, "output": 2}, astrocyte_times=times,
+        astrocyte_response=np.where(times < 2, 3.0, 5.0)[None, :], windows=np.array([[0.0, 1.0], [2.0, 3.0]]),
+        attention_neurons=np.array([[0, 1], [0, 1]]), output_neurons=np.array([[[0, 1]], [[0, 1]]]),
+        astrocyte_of_row=np.zeros(2, dtype=int), attention_rate=40.0, value_gain=1.0)
+    decoded = decode(recording)
+    np.testing.assert_allclose(decoded.attention, [[0.75, 0.25], [0.0, 1.0]])
+    np.testing.assert_allclose(decoded.output, [[0.5], [-0.5]])
+    np.testing.assert_allclose(decoded.normaliser, [3.0, 5.0])
 
 
 def test_metrics_on_a_known_error():
