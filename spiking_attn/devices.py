@@ -9,12 +9,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-import numpy as np
 from brian2 import defaultclock, device, prefs, second, set_device
 from brian2.devices.device import reset_device
 
 from .circuits import HeadParameters, build_softmax_head
-from .decoding import Recording
 from .errors import InputError
 
 TARGETS = ("cpp_standalone", "cython", "numpy")
@@ -33,42 +31,18 @@ def stderr_progress(message):
     print(f"[spiking-attn] {message}", file=sys.stderr, flush=True)
 
 
-def _recording(head, duration):
-    m = head.monitors
-    T, Dv = head.problem.tokens, head.problem.value_dim
-    settle = head.parameters.settle
-    return Recording(
-        spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
-                for name in ("input", "score", "attention", "output")},
-        sizes={name: len(m[name].source) for name in ("input", "score", "attention", "output")},
-        astrocyte_times=np.asarray(m["astrocyte"].t[:] / second),
-        astrocyte_response=np.asarray(m["astrocyte"].a[:]),
-        windows=np.tile([settle, settle + duration], (T, 1)),
-        attention_neurons=np.arange(T * T).reshape(T, T),
-        output_neurons=np.arange(T * Dv * 2).reshape(T, Dv, 2),
-        astrocyte_of_row=np.arange(T),
-        attention_rate=head.parameters.attention_rate,
-        value_gain=head.value_gain,
-        phases={"settling": (0.0, settle), "reading": (settle, settle + duration)},
-    )
-
-
-def run_head(problem, duration, target="cpp_standalone", astrocyte=True, parameters=HeadParameters(),
-             seed=0, progress=stderr_progress):
-    """Build and simulate the softmax head for ``settle + duration`` seconds.
+def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress):
+    """Build a circuit on a Brian2 target, simulate it and return its recording.
 
     Parameters
     ----------
-    problem : Problem
-    duration : float
-        Length of the read (counting) window in seconds; the settling time
-        ``parameters.settle`` comes before it.
+    build : callable
+        Called with no arguments once the target is active; returns a circuit with attributes
+        ``network`` (brian2.Network), ``namespace`` (dict), ``duration`` (simulated seconds) and
+        methods ``describe()`` (one line) and ``recording()`` (a :class:`Recording`).
     target : {'cpp_standalone', 'cython', 'numpy'}
-    astrocyte : bool
-        Gliotransmission on (normalised) or blocked.
-    parameters : HeadParameters
-    seed : int
-        Seed of the initial phases.
+    dt : float
+        Time step (s).
     progress : callable
         Receives one-line progress messages.
 
@@ -82,7 +56,6 @@ def run_head(problem, duration, target="cpp_standalone", astrocyte=True, paramet
     if target != "numpy" and not any(shutil.which(name) for name in ("g++", "c++", "clang++")):
         raise InputError(f"target {target} needs a C++ compiler (g++) and none was found; "
                          "install one or use --target numpy")
-    total = parameters.settle + duration
     standalone = target == "cpp_standalone"
     build_dir = tempfile.mkdtemp(prefix="spiking_attn_build_") if standalone else None
     try:
@@ -90,15 +63,13 @@ def run_head(problem, duration, target="cpp_standalone", astrocyte=True, paramet
             set_device("cpp_standalone", directory=build_dir, build_on_run=False)
         else:
             prefs.codegen.target = target
-        defaultclock.dt = parameters.dt * second
+        defaultclock.dt = dt * second
         start = time.perf_counter()
-        head = build_softmax_head(problem, parameters, astrocyte=astrocyte, seed=seed)
-        namespace = parameters.namespace()
-        sizes = {name: len(monitor.source) for name, monitor in head.monitors.items()}
-        progress(f"network: {sum(sizes.values())} neurons and astrocytes, T={problem.tokens}, D={problem.dim}, Dv={problem.value_dim}, "
-                 f"target {target}, {total:g} s simulated ({parameters.settle:g} s settling + {duration:g} s read)")
+        circuit = build()
+        progress(f"{circuit.describe()}; target {target}, {circuit.duration:g} s simulated")
+        run = dict(namespace=circuit.namespace, report="stderr", report_period=10 * second)
         if standalone:
-            head.network.run(total * second, namespace=namespace, report="stderr", report_period=10 * second)
+            circuit.network.run(circuit.duration * second, **run)
             progress("generating and compiling C++ code ...")
             device.build(directory=build_dir, compile=True, run=False, with_output=False)
             build_seconds = time.perf_counter() - start
@@ -107,17 +78,26 @@ def run_head(problem, duration, target="cpp_standalone", astrocyte=True, paramet
             device.run(directory=build_dir, with_output=True)
         else:
             progress(f"generating {target} code ...")
-            head.network.run(0 * second, namespace=namespace)
+            circuit.network.run(0 * second, namespace=circuit.namespace)
             build_seconds = time.perf_counter() - start
             progress(f"code ready in {build_seconds:.1f} s; running ...")
             start = time.perf_counter()
-            head.network.run(total * second, namespace=namespace, report="stderr", report_period=10 * second)
+            circuit.network.run(circuit.duration * second, **run)
         run_seconds = time.perf_counter() - start
-        progress(f"simulated {total:g} s in {run_seconds:.1f} s")
-        return _recording(head, duration), Timings(build_seconds=build_seconds, run_seconds=run_seconds)
+        progress(f"simulated {circuit.duration:g} s in {run_seconds:.1f} s")
+        return circuit.recording(), Timings(build_seconds=build_seconds, run_seconds=run_seconds)
     finally:
         if standalone:
             device.reinit()
             reset_device("runtime")
             shutil.rmtree(build_dir, ignore_errors=True)
         defaultclock.dt = 0.1e-3 * second
+
+
+def run_head(problem, duration, target="cpp_standalone", astrocyte=True, parameters=HeadParameters(),
+             seed=0, progress=stderr_progress):
+    """Simulate the softmax head on ``problem``: ``parameters.settle`` s of settling, then a
+    ``duration`` s read window. Returns (Recording, Timings); see :func:`simulate`."""
+    return simulate(lambda: build_softmax_head(problem, parameters, astrocyte=astrocyte, seed=seed,
+                                               duration=duration),
+                    target=target, dt=parameters.dt, progress=progress)

@@ -45,7 +45,7 @@ Tripartite synapses score(t, j) -> attention(t, j), ensheathed by astrocyte t::
 
 Astrocytes, one per query row t, integrating the glutamate of every synapse they ensheathe::
 
-    tau_a da/dt = glu_total / (n_score * r_score * tau_glu) - a
+    tau_a da/dt = glu_total / (release_gain * tau_glu) - a,   release_gain = n_score * r_score
     glu_total = sum over ensheathed synapses of glu          (summed variable)
     gate = 1 / (a + a_half),  a_half = 1 / (2 * n_score * r_score * tau_a)   (summed variable)
 
@@ -69,17 +69,58 @@ and an attention spike moves output (t, d, on/off) by v_theta * c * max(+-v_jd, 
     rate_out(t, d, on) - rate_out(t, d, off) = R_att * c * y_td.
 
 Both gains (R_att and c) are fixed before the run; decoding never renormalises a row.
+
+Random-feature network (the paper's construction, science.md §3; circuit in
+:mod:`spiking_attn.circuits.random_features`, rate model in :mod:`spiking_attn.features`).
+One network reads the queries one after another; tokens arrive through the same LIF input neurons
+(on/off pairs for x = token * D^(-1/4), and one neuron for |x|^2 / 2), whose drive follows the
+protocol through the TimedArray ``input_drive(t, i)``. Two more TimedArrays switch the phases:
+``learning(t)`` (1 in the writing windows) and ``reading(t)`` (1 in the reading phase), as
+acetylcholine is thought to switch cortex between encoding and retrieval (Hasselmo 2006).
+
+Feature dendrites, one per random feature i (weights W_id on the projection, 1 on the norm)::
+
+    tau_d du/dt = -u    (u -> delta_u * W_i . x)     tau_d dn/dt = -n    (n -> delta_u * |x|^2 / 2)
+
+Feature neurons (an on and, for signed maps, an off neuron per feature; integrate-and-fire soma)::
+
+    dv/dt = r_feature * v_theta * max(sign * phi_i, 0)
+    phi_i = FEATURE_EXPRESSIONS[map](z = u / delta_u, nu = n / delta_u, b_i)
+
+  so the rate is r_feature * max(+-phi_i(x), 0): the feature map, exponential included, comes from
+  the neuron model. r_feature is set so the busiest neuron of the problem fires at a fixed rate.
+
+Readout neurons (one-hot ``attention`` neurons for keys j, signed ``output`` pairs for values):
+integrate-and-fire somata driven, while writing, by a teacher (rate = R_teach * c * value)::
+
+    dv/dt = v_theta * teacher(t, i)          (teacher in Hz; 0 while reading)
+
+Plastic tripartite synapses feature i -> readout o (spike-based Hebbian rule, traces tau_hebb)::
+
+    on_pre:  v_post += reading(t) * w * w_unit * gate;  w += learning(t) * x_post;  x_pre += 1
+    on_post: w += learning(t) * x_pre;  x_post += 1
+
+  For steady independent trains each writing window adds 2 tau_hebb r_i r_o t_learn to w, so after
+  writing w_io = 2 tau_hebb t_learn sum_j r_i(k_j) r_o(v_j): H, up to a known gain.
+
+Astrocyte processes, one per feature neuron, and one astrocyte (the query being read)::
+
+    on feature spike: p += learning(t) (writing);  glu += 1 (tau_glu = dt, cleared within a step)
+    tau_a da/dt = glu_total / (release_gain * tau_glu) - a,   glu_total = sum_i p_i glu_i
+    release_gain = t_learn * r_feature^2,   gate = 1 / (a + a_half) on every plastic synapse
+
+  p_i counts feature i's spikes while writing (sum_j r_i(k_j) t_learn), so while query q is read
+  a = sum_i p_i r_i(q) / release_gain = p . phi(q) = a_t, the rate model's astrocyte response, and
+  the readout rates are R_att * c * H phi(q) / a_t: the attention row and y_t. With thousands of
+  processes each release moves a by a negligible step, so a_half = 0 here.
 """
 import numpy as np
 
 from brian2 import Equations
 
-INPUT_NEURON = Equations(
-    """
-    dv/dt = (v_drive - v) / tau_in : volt
-    v_drive : volt (constant)
-    """
-)
+INPUT_NEURON = Equations("dv/dt = (v_drive - v) / tau_in : volt")
+CONSTANT_DRIVE = Equations("v_drive : volt (constant)")
+TIMED_DRIVE = Equations("v_drive = input_drive(t, i) : volt")
 
 DENDRITE = Equations("du/dt = -u / tau_d : volt")
 
@@ -92,7 +133,7 @@ SCORE_NEURON = Equations(
 
 ASTROCYTE = Equations(
     """
-    da/dt = (glu_total / (n_score * r_score * tau_glu) - a) / tau_a : 1
+    da/dt = (glu_total / (release_gain * tau_glu) - a) / tau_a : 1
     glu_total : 1
     """
 )
@@ -119,6 +160,66 @@ ASTROCYTE_TO_SYNAPSE = "gate_post = 1 / (a_pre + a_half) : 1 (summed)"
 
 VALUE_SYNAPSE = Equations("w : volt (constant)")
 VALUE_SYNAPSE_ON_PRE = "v_post += w"
+
+
+# Random-feature network.
+FEATURE_DENDRITE = Equations(
+    """
+    du/dt = -u / tau_d : volt
+    dn/dt = -n / tau_d : volt
+    """
+)
+
+FEATURE_EXPRESSIONS = {
+    "performer": "exp(z - nu) / sqrt(m_features)",
+    "truncated-performer": "exp(clip(z, -inf, z_clip) - nu) / sqrt(m_features)",
+    "linear": "1 + z - nu - 0.5 * log(m_features)",
+    "cosine": "sqrt(2.0 / m_features) * cos(z + b) * exp(nu)",
+    "rectified-cosine": "clip(sqrt(2.0 / m_features) * cos(z + b) * exp(nu), 0, inf)",
+    "clipped-sine": "sqrt(2.0 / m_features) * sin(clip(z + b, -pi / 2, pi / 2)) * exp(nu)",
+}
+
+
+def feature_neuron(feature_map):
+    """Equations of a feature neuron for one of :data:`FEATURE_EXPRESSIONS`."""
+    return Equations(
+        f"""
+        dv/dt = r_feature * v_theta * clip(sign * phi, 0, inf) : volt
+        phi = {FEATURE_EXPRESSIONS[feature_map]} : 1
+        z = u / delta_u : 1
+        nu = n / delta_u : 1
+        u : volt (linked)
+        n : volt (linked)
+        b : 1 (constant)
+        sign : 1 (constant)
+        """
+    )
+
+
+def readout_neuron(teacher):
+    """An integrate-and-fire readout neuron driven by the TimedArray named ``teacher`` (Hz)."""
+    return Equations("dv/dt = v_theta * teacher(t, i) : volt", teacher=teacher)
+
+
+PLASTIC_SYNAPSE = Equations(
+    """
+    w : 1
+    gate : 1
+    dx_pre/dt = -x_pre / tau_hebb : 1 (event-driven)
+    dx_post/dt = -x_post / tau_hebb : 1 (event-driven)
+    """
+)
+PLASTIC_SYNAPSE_ON_PRE = "v_post += reading(t) * w * w_unit * gate\nw += learning(t) * x_post\nx_pre += 1"
+PLASTIC_SYNAPSE_ON_POST = "w += learning(t) * x_pre\nx_post += 1"
+
+PROCESS = Equations(
+    """
+    p : 1
+    dglu/dt = -glu / tau_glu : 1
+    """
+)
+FEATURE_TO_PROCESS_ON_PRE = "p_post += learning(t)\nglu_post += 1"
+PROCESS_TO_ASTROCYTE = "glu_total_post = p_pre * glu_pre : 1 (summed)"
 
 
 def input_drive(rate, tau_in, v_theta):

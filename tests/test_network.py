@@ -110,7 +110,7 @@ def test_input_neurons_fire_at_the_encoded_rate():
     defaultclock.dt = 0.1 * ms
     p = HeadParameters()
     rates = np.array([0.0, 5.0, 37.0, 250.0, 999.0, 2500.0])
-    group = NeuronGroup(rates.size, eq.INPUT_NEURON, threshold=eq.THRESHOLD, reset=eq.INPUT_RESET,
+    group = NeuronGroup(rates.size, eq.INPUT_NEURON + eq.CONSTANT_DRIVE, threshold=eq.THRESHOLD, reset=eq.INPUT_RESET,
                         method="exact", namespace={"tau_in": p.tau_in * second, "v_theta": p.v_theta * 1e3 * mV})
     group.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV
     monitor = SpikeMonitor(group)

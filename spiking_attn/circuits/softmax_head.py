@@ -21,6 +21,7 @@ from brian2 import (
 )
 
 from .. import equations as eq
+from ..decoding import Recording
 from ..problems import Problem
 
 
@@ -96,7 +97,7 @@ class HeadParameters:
             "tau_d": self.tau_d * second,
             "delta_u": self.delta_u * 1e3 * mV,
             "r_score": self.r_score * Hz,
-            "n_score": self.n_score,
+            "release_gain": self.n_score * self.r_score * Hz,
             "tau_glu": self.tau_glu * second,
             "tau_a": self.tau_a * second,
             "w_att": self.w_att * 1e3 * mV,
@@ -119,6 +120,8 @@ class SoftmaxHead:
         g_in, input rate per unit |q| (Hz).
     value_gain : float
         c, output rate per unit y, as a fraction of R_att.
+    duration : float
+        Read window (s); the simulation lasts ``parameters.settle + duration``.
     monitors : dict
         SpikeMonitors ``input``, ``score``, ``attention``, ``output`` and the StateMonitor
         ``astrocyte`` (variable ``a``).
@@ -130,10 +133,47 @@ class SoftmaxHead:
     astrocyte: bool
     input_gain: float
     value_gain: float
+    read_seconds: float
     monitors: dict = field(default_factory=dict)
 
+    @property
+    def duration(self):
+        """Simulated seconds: settling plus the read window."""
+        return self.parameters.settle + self.read_seconds
 
-def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0):
+    @property
+    def namespace(self):
+        return self.parameters.namespace()
+
+    def describe(self):
+        sizes = {name: len(monitor.source) for name, monitor in self.monitors.items()}
+        p = self.problem
+        return (f"softmax head: {sum(sizes.values())} neurons and astrocytes, T={p.tokens}, D={p.dim}, "
+                f"Dv={p.value_dim}; {self.parameters.settle:g} s settling + {self.read_seconds:g} s read")
+
+    def recording(self):
+        """The monitors' contents as a :class:`~spiking_attn.decoding.Recording`."""
+        m = self.monitors
+        T, Dv = self.problem.tokens, self.problem.value_dim
+        settle, end = self.parameters.settle, self.duration
+        populations = ("input", "score", "attention", "output")
+        return Recording(
+            spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
+                    for name in populations},
+            sizes={name: len(m[name].source) for name in populations},
+            astrocyte_times=np.asarray(m["astrocyte"].t[:] / second),
+            astrocyte_response=np.asarray(m["astrocyte"].a[:]),
+            windows=np.tile([settle, end], (T, 1)),
+            attention_neurons=np.arange(T * T).reshape(T, T),
+            output_neurons=np.arange(T * Dv * 2).reshape(T, Dv, 2),
+            astrocyte_of_row=np.arange(T),
+            attention_rate=self.parameters.attention_rate,
+            value_gain=self.value_gain,
+            phases={"settling": (0.0, settle), "reading": (settle, end)},
+        )
+
+
+def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5):
     """Build the Brian2 network of a softmax head for ``problem``.
 
     Parameters
@@ -147,6 +187,8 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     seed : int
         Seed of the initial membrane potentials (phases), drawn here with NumPy so that every
         target starts from the same state.
+    duration : float
+        Read window (s), after ``parameters.settle`` s of settling.
 
     Returns
     -------
@@ -162,7 +204,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     input_gain = p.input_rate / q_max if q_max > 0 else p.input_rate
     signed_q = np.stack([problem.q, -problem.q], axis=-1)  # (T, D, 2)
     rates = input_gain * np.clip(signed_q, 0, None).ravel()
-    inputs = NeuronGroup(T * D * 2, eq.INPUT_NEURON, threshold=eq.THRESHOLD, reset=eq.INPUT_RESET,
+    inputs = NeuronGroup(T * D * 2, eq.INPUT_NEURON + eq.CONSTANT_DRIVE, threshold=eq.THRESHOLD, reset=eq.INPUT_RESET,
                          method="exact", name="input_neurons")
     inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV
     inputs.v = rng.uniform(0, 1, T * D * 2) * v_theta
@@ -240,4 +282,4 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     }
     network = Network(*objects, values, outputs, *monitors.values())
     return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
-                       input_gain=input_gain, value_gain=value_gain, monitors=monitors)
+                       input_gain=input_gain, value_gain=value_gain, read_seconds=duration, monitors=monitors)
