@@ -30,10 +30,11 @@ A_hat = n_att / (R_att W), y_hat = (n_on - n_off) / (R_att c W), Z_hat = mean as
 """
 import argparse
 
+from spiking_attn.circuits import HeadParameters, build_softmax_head
 from spiking_attn.decoding import decode
-from spiking_attn.devices import TARGETS, run_head
-from spiking_attn.figures import attention_figure
+from spiking_attn.devices import TARGETS, simulate
 from spiking_attn.experiment import Result
+from spiking_attn.figures import attention_figure
 from spiking_attn.metrics import attention_metrics, metrics_table
 from spiking_attn.problems import random_problem
 from spiking_attn.reference import softmax_attention
@@ -51,11 +52,14 @@ def main():
 
     problem = random_problem(args.tokens, args.dim, seed=args.seed)
     exact = softmax_attention(problem.q, problem.k, problem.v)
-    recording, timings = run_head(problem, args.duration, target=args.target, seed=args.seed)
+    parameters = HeadParameters()
+    circuit, recording, timings = simulate(
+        lambda: build_softmax_head(problem, parameters, seed=args.seed, duration=args.duration),
+        target=args.target, dt=parameters.dt)
     decoded = decode(recording)
     metrics = attention_metrics(exact, decoded)
     print(metrics_table(metrics).to_string(index=False))
-    summary = {"target": args.target, "astrocyte": True}
+    summary = {"target": args.target, "astrocyte": True, **circuit.summary()}
     result = Result(problem, exact, decoded, recording, metrics, summary)
     attention_figure(result).savefig(args.figure, dpi=120)
     print(f"figure: {args.figure}; build {timings.build_seconds:.1f} s, run {timings.run_seconds:.1f} s")

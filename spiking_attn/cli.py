@@ -1,8 +1,9 @@
 """The ``spiking-attn`` command line.
 
-    spiking-attn run [--input FILE.npz] [--tokens T] [--dim D] [--seed S] [--scale X]
-                     [--duration SEC] [--target cpp_standalone|cython|numpy]
-                     [--astrocyte on|off] [--out DIR] [--overwrite]
+    spiking-attn run [--input FILE.npz] [--tokens T] [--dim D] [--seed S] [--scale X] [--score-sd X]
+                     [--duration SEC] [--target cpp_standalone|cython|numpy] [--astrocyte on|off]
+                     [--network softmax|random-features] [--features M] [--feature-map NAME]
+                     [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
     spiking-attn problem FILE.npz [--tokens T] [--dim D] [--seed S] [--overwrite]
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
@@ -54,7 +55,10 @@ def _positive_float(text):
 
 
 def build_parser():
+    from .circuits.random_features import NORMALISERS, WRITE_MODES
     from .devices import TARGETS
+    from .experiment import NETWORKS
+    from .features import FEATURE_MAPS
 
     parser = _Parser(prog="spiking-attn", description="Spiking neuron-astrocyte softmax attention in Brian2.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -68,8 +72,23 @@ def build_parser():
     run.add_argument("--seed", type=int, default=0, help="seed of the random problem and the initial phases (default 0)")
     run.add_argument("--scale", type=_finite_float, default=1.0, metavar="X",
                      help="multiply the queries by X, so every score scales by X (default 1)")
-    run.add_argument("--duration", type=_positive_float, default=1.5, metavar="SEC",
-                     help="read (counting) window in seconds; 0.5 s of settling comes before it (default 1.5)")
+    run.add_argument("--score-sd", type=_positive_float, metavar="X",
+                     help="score s.d. of the random problem (default 1; 0.25 for random-features, "
+                          "i.e. q and k entries of s.d. 0.5)")
+    run.add_argument("--duration", type=_positive_float, metavar="SEC",
+                     help="read (counting) window in seconds: softmax, for all rows after 0.5 s of settling "
+                          "(default 1.5); random-features, per query after 0.4 s (default 0.4)")
+    run.add_argument("--network", choices=NETWORKS, default="softmax",
+                     help="the exact-softmax head (default) or the paper's random-feature network")
+    run.add_argument("--features", type=_positive_int, default=1000, metavar="M",
+                     help="random-features: number of features m (default 1000)")
+    run.add_argument("--feature-map", choices=FEATURE_MAPS, default="performer",
+                     help="random-features: feature map (default performer)")
+    run.add_argument("--write", choices=WRITE_MODES, default="plastic",
+                     help="random-features: simulate the writing phase (plastic, default) or load H and p "
+                          "from the rate model (direct)")
+    run.add_argument("--normaliser", choices=NORMALISERS, default="astrocyte",
+                     help="random-features: the astrocyte (default) or normaliser neurons with divisive inhibition")
     run.add_argument("--target", choices=TARGETS, default="cpp_standalone", help="Brian2 target (default cpp_standalone)")
     run.add_argument("--astrocyte", choices=("on", "off"), default="on",
                      help="'off' blocks gliotransmission: no division by the normaliser (default on)")
@@ -93,18 +112,21 @@ def command_run(args):
     from .problems import load_problem, random_problem
 
     if args.input is not None:
-        if args.tokens is not None or args.dim is not None:
-            raise InputError("--tokens and --dim describe the random problem; they cannot be used with --input")
+        if args.tokens is not None or args.dim is not None or args.score_sd is not None:
+            raise InputError("--tokens, --dim and --score-sd describe the random problem; "
+                             "they cannot be used with --input")
         problem = load_problem(args.input)
     else:
-        problem = random_problem(tokens=args.tokens or 16, dim=args.dim or 16, seed=args.seed)
+        score_sd = args.score_sd or (0.25 if args.network == "random-features" else 1.0)
+        problem = random_problem(tokens=args.tokens or 16, dim=args.dim or 16, seed=args.seed, score_sd=score_sd)
     if args.scale != 1:
         problem = problem.scaled(args.scale)
     out_dir = args.out or time.strftime("results/run-%Y%m%d-%H%M%S")
     staging = prepare_output(out_dir, overwrite=args.overwrite)
     try:
-        result = run_experiment(problem, duration=args.duration, target=args.target,
-                                astrocyte=args.astrocyte == "on", seed=args.seed)
+        result = run_experiment(problem, network=args.network, duration=args.duration, target=args.target,
+                                astrocyte=args.astrocyte == "on", seed=args.seed, features=args.features,
+                                feature_map=args.feature_map, write=args.write, normaliser=args.normaliser)
         write_result(result, staging)
         commit_output(staging, out_dir)
     finally:
@@ -112,8 +134,8 @@ def command_run(args):
     table = metrics_table(result.metrics)
     print(table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
     s = result.summary
-    print(f"simulated {s['simulated_seconds']:g} s ({s['settle_seconds']:g} s settling + {s['read_seconds']:g} s read); "
-          f"build {s['build_seconds']:.1f} s, run {s['run_seconds']:.1f} s")
+    print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s, "
+          f"run {s['run_seconds']:.1f} s")
     print(f"results: {out_dir}/ (summary.json, metrics.csv, rows.csv, attention.npz, attention.png)")
     return 0
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from brian2 import defaultclock, device, prefs, second, set_device
 from brian2.devices.device import reset_device
 
-from .circuits import HeadParameters, build_softmax_head
 from .errors import InputError
 
 TARGETS = ("cpp_standalone", "cython", "numpy")
@@ -48,6 +47,8 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
 
     Returns
     -------
+    circuit : object
+        What ``build`` returned (after a standalone run its Brian2 objects are spent).
     recording : Recording
     timings : Timings
     """
@@ -85,19 +86,10 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
             circuit.network.run(circuit.duration * second, **run)
         run_seconds = time.perf_counter() - start
         progress(f"simulated {circuit.duration:g} s in {run_seconds:.1f} s")
-        return circuit.recording(), Timings(build_seconds=build_seconds, run_seconds=run_seconds)
+        return circuit, circuit.recording(), Timings(build_seconds=build_seconds, run_seconds=run_seconds)
     finally:
         if standalone:
             device.reinit()
             reset_device("runtime")
             shutil.rmtree(build_dir, ignore_errors=True)
         defaultclock.dt = 0.1e-3 * second
-
-
-def run_head(problem, duration, target="cpp_standalone", astrocyte=True, parameters=HeadParameters(),
-             seed=0, progress=stderr_progress):
-    """Simulate the softmax head on ``problem``: ``parameters.settle`` s of settling, then a
-    ``duration`` s read window. Returns (Recording, Timings); see :func:`simulate`."""
-    return simulate(lambda: build_softmax_head(problem, parameters, astrocyte=astrocyte, seed=seed,
-                                               duration=duration),
-                    target=target, dt=parameters.dt, progress=progress)

@@ -84,7 +84,7 @@ Feature dendrites, one per random feature i (weights W_id on the projection, 1 o
 
 Feature neurons (an on and, for signed maps, an off neuron per feature; integrate-and-fire soma)::
 
-    dv/dt = r_feature * v_theta * max(sign * phi_i, 0)
+    dv/dt = r_feature * v_theta * max(polarity * phi_i, 0)     (polarity +1: on, -1: off)
     phi_i = FEATURE_EXPRESSIONS[map](z = u / delta_u, nu = n / delta_u, b_i)
 
   so the rate is r_feature * max(+-phi_i(x), 0): the feature map, exponential included, comes from
@@ -97,8 +97,9 @@ integrate-and-fire somata driven, while writing, by a teacher (rate = R_teach * 
 
 Plastic tripartite synapses feature i -> readout o (spike-based Hebbian rule, traces tau_hebb)::
 
-    on_pre:  v_post += reading(t) * w * w_unit * gate;  w += learning(t) * x_post;  x_pre += 1
-    on_post: w += learning(t) * x_pre;  x_post += 1
+    on_pre:  v_post += reading(t) * w * w_unit * gate;  w += learning(t) * trace_readout;
+             trace_feature += 1
+    on_post: w += learning(t) * trace_feature;  trace_readout += 1
 
   For steady independent trains each writing window adds 2 tau_hebb r_i r_o t_learn to w, so after
   writing w_io = 2 tau_hebb t_learn sum_j r_i(k_j) r_o(v_j): H, up to a known gain.
@@ -113,6 +114,15 @@ Astrocyte processes, one per feature neuron, and one astrocyte (the query being 
   a = sum_i p_i r_i(q) / release_gain = p . phi(q) = a_t, the rate model's astrocyte response, and
   the readout rates are R_att * c * H phi(q) / a_t: the attention row and y_t. With thousands of
   processes each release moves a by a negligible step, so a_half = 0 here.
+
+Non-astrocytic alternative (``normaliser="neurons"``): n_norm integrate-and-fire normaliser
+neurons receive every feature neuron through synapses that count its spikes while writing
+(on_pre: w += learning(t), so w_i = p_i) and transmit while reading, so each fires at
+R_norm * a_t / T. Their spikes drive a slow inhibitory conductance g onto the feature -> readout
+terminals (presynaptic, GABA_B-like inhibition, which is divisive)::
+
+    tau_inh dg/dt = -g,   on normaliser spike: g += g_step = T / (n_norm * R_norm * tau_inh)
+    gate = 1 / g          (g settles at a_t)
 """
 import numpy as np
 
@@ -184,14 +194,14 @@ def feature_neuron(feature_map):
     """Equations of a feature neuron for one of :data:`FEATURE_EXPRESSIONS`."""
     return Equations(
         f"""
-        dv/dt = r_feature * v_theta * clip(sign * phi, 0, inf) : volt
+        dv/dt = r_feature * v_theta * clip(polarity * phi, 0, inf) : volt
         phi = {FEATURE_EXPRESSIONS[feature_map]} : 1
         z = u / delta_u : 1
         nu = n / delta_u : 1
         u : volt (linked)
         n : volt (linked)
         b : 1 (constant)
-        sign : 1 (constant)
+        polarity : 1 (constant)
         """
     )
 
@@ -205,12 +215,14 @@ PLASTIC_SYNAPSE = Equations(
     """
     w : 1
     gate : 1
-    dx_pre/dt = -x_pre / tau_hebb : 1 (event-driven)
-    dx_post/dt = -x_post / tau_hebb : 1 (event-driven)
+    dtrace_feature/dt = -trace_feature / tau_hebb : 1 (event-driven)
+    dtrace_readout/dt = -trace_readout / tau_hebb : 1 (event-driven)
     """
 )
-PLASTIC_SYNAPSE_ON_PRE = "v_post += reading(t) * w * w_unit * gate\nw += learning(t) * x_post\nx_pre += 1"
-PLASTIC_SYNAPSE_ON_POST = "w += learning(t) * x_pre\nx_post += 1"
+PLASTIC_SYNAPSE_ON_PRE = (
+    "v_post += reading(t) * w * w_unit * gate\nw += learning(t) * trace_readout\ntrace_feature += 1"
+)
+PLASTIC_SYNAPSE_ON_POST = "w += learning(t) * trace_feature\ntrace_readout += 1"
 
 PROCESS = Equations(
     """
@@ -220,6 +232,13 @@ PROCESS = Equations(
 )
 FEATURE_TO_PROCESS_ON_PRE = "p_post += learning(t)\nglu_post += 1"
 PROCESS_TO_ASTROCYTE = "glu_total_post = p_pre * glu_pre : 1 (summed)"
+
+# The non-astrocytic alternative: normaliser neurons and divisive (presynaptic) inhibition.
+NORMALISER_SYNAPSE = Equations("w : 1")
+NORMALISER_SYNAPSE_ON_PRE = "v_post += reading(t) * w * w_norm\nw += learning(t)"
+INHIBITION = Equations("dg/dt = -g / tau_inh : 1")
+NORMALISER_TO_INHIBITION_ON_PRE = "g_post += g_step"
+INHIBITION_TO_SYNAPSE = "gate_post = 1 / g_pre : 1 (summed)"
 
 
 def input_drive(rate, tau_in, v_theta):

@@ -3,16 +3,17 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 
 import brian2
 import numpy as np
 
-from .circuits import HeadParameters
+from .circuits import FeatureParameters, HeadParameters, build_random_features, build_softmax_head
 from .decoding import decode, spike_counts
-from .devices import run_head, stderr_progress
+from .devices import simulate, stderr_progress
 from .errors import InputError
-from .metrics import attention_metrics, metrics_table, row_table
+from .features import FEATURE_MAPS
+from .metrics import attention_metrics, metrics_table, rate_model_metrics, row_table
 from .reference import softmax_attention
 
 
@@ -30,6 +31,8 @@ class Result:
         Scalar metrics (:func:`spiking_attn.metrics.attention_metrics`).
     summary : dict
         Metrics, timings, settings and sizes, as written to ``summary.json``.
+    rate_model : RateModel or None
+        The random-feature network's rate model (None for the softmax head).
     """
 
     problem: object
@@ -38,31 +41,69 @@ class Result:
     recording: object
     metrics: dict
     summary: dict
+    rate_model: object = None
 
 
-def score_rate_max(recording):
-    """Largest firing rate of one score neuron in the read window (Hz)."""
-    start, stop = recording.windows[0]
-    counts = spike_counts(*recording.spikes["score"], recording.sizes["score"], start, stop)
-    return float(counts.max() / (stop - start))
+NETWORKS = ("softmax", "random-features")
 
 
-def run_experiment(problem, duration=1.5, target="cpp_standalone", astrocyte=True,
-                   parameters=HeadParameters(), seed=0, progress=stderr_progress):
-    """Simulate the softmax head on ``problem`` and measure it against exact softmax.
+def busiest_rate(recording, population):
+    """Largest firing rate of one neuron of ``population`` in any read window (Hz)."""
+    rates = [spike_counts(*recording.spikes[population], recording.sizes[population], start, stop).max()
+             / (stop - start) for start, stop in recording.windows]
+    return float(max(rates))
+
+
+def _builder(problem, network, duration, astrocyte, seed, parameters, features, feature_map, write, normaliser):
+    """The circuit-building callable for :func:`spiking_attn.devices.simulate`, and its dt."""
+    if duration is not None and (not np.isfinite(duration) or duration <= 0):
+        raise InputError(f"duration must be a positive number of seconds, got {duration}")
+    if network == "softmax":
+        parameters = parameters or HeadParameters()
+        duration = 1.5 if duration is None else duration
+        return (lambda: build_softmax_head(problem, parameters, astrocyte=astrocyte, seed=seed, duration=duration),
+                parameters.dt)
+    if network == "random-features":
+        parameters = parameters or FeatureParameters()
+        if duration is not None:
+            try:
+                parameters = replace(parameters, read_window=duration)
+            except ValueError as error:
+                raise InputError(f"--duration: {error}") from None
+        if feature_map not in FEATURE_MAPS:
+            raise InputError(f"unknown feature map {feature_map!r}; choose one of {', '.join(FEATURE_MAPS)}")
+        if int(features) != features or features < 1:
+            raise InputError(f"the number of features must be a whole number >= 1, got {features}")
+        return (lambda: build_random_features(problem, features, feature_map, write=write, normaliser=normaliser,
+                                              astrocyte=astrocyte, parameters=parameters, seed=seed),
+                parameters.dt)
+    raise InputError(f"unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
+
+
+def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,
+                   features=1000, feature_map="performer", write="plastic", normaliser="astrocyte",
+                   parameters=None, progress=stderr_progress):
+    """Simulate a network on ``problem`` and measure it against exact softmax attention.
 
     Parameters
     ----------
     problem : Problem
-    duration : float
-        Read (counting) window in seconds, after ``parameters.settle`` seconds of settling.
+    network : {'softmax', 'random-features'}
+        The exact-softmax head (science.md §4) or the paper's random-feature network (§3).
+    duration : float, optional
+        Read (counting) window in seconds: for the whole head (default 1.5 s, after 0.5 s of
+        settling), or per query for the random-feature network (default 0.4 s).
     target : str
         Brian2 target: 'cpp_standalone', 'cython' or 'numpy'.
     astrocyte : bool
-        Gliotransmission on, or blocked (ablation).
-    parameters : HeadParameters
+        The division on (normalised) or blocked (ablation).
     seed : int
-        Seed of the initial phases.
+        Seed of the initial phases (and of W, b for random features).
+    features, feature_map, write, normaliser
+        Random-feature network only: m, the map, 'plastic' or 'direct' writing, and
+        'astrocyte' or 'neurons' as the normaliser.
+    parameters : HeadParameters or FeatureParameters, optional
+        Defaults to the network's default parameters.
     progress : callable
         Receives progress lines.
 
@@ -70,24 +111,23 @@ def run_experiment(problem, duration=1.5, target="cpp_standalone", astrocyte=Tru
     -------
     Result
     """
-    if not np.isfinite(duration) or duration <= 0:
-        raise InputError(f"duration must be a positive number of seconds, got {duration}")
+    build, dt = _builder(problem, network, duration, astrocyte, seed, parameters, features, feature_map,
+                         write, normaliser)
     exact = softmax_attention(problem.q, problem.k, problem.v)
-    recording, timings = run_head(problem, duration, target=target, astrocyte=astrocyte,
-                                  parameters=parameters, seed=seed, progress=progress)
+    circuit, recording, timings = simulate(build, target=target, dt=dt, progress=progress)
     decoded = decode(recording)
     metrics = attention_metrics(exact, decoded)
-    rate_max = score_rate_max(recording)
-    saturation_rate = 0.5 / parameters.dt
+    if network == "random-features":
+        metrics.update(rate_model_metrics(exact, decoded, circuit.rate_model))
+    population = circuit.encoding_population
+    rate_max = busiest_rate(recording, population)
+    saturation_rate = 0.5 / dt
     if rate_max > saturation_rate:
-        progress(f"warning: score neurons fired at up to {rate_max:.0f} Hz, above 1/(2 dt) = "
-                 f"{saturation_rate:.0f} Hz: the largest scores saturate and the attention is biased "
-                 f"(scores up to about {np.log(saturation_rate / parameters.r_score):.1f} are safe)")
+        progress(f"warning: {population} neurons fired at up to {rate_max:.0f} Hz, above 1/(2 dt) = "
+                 f"{saturation_rate:.0f} Hz: the largest values saturate and the attention is biased")
     summary = {
         **metrics,
-        "settle_seconds": parameters.settle,
-        "read_seconds": duration,
-        "simulated_seconds": parameters.settle + duration,
+        **circuit.summary(),
         "build_seconds": timings.build_seconds,
         "run_seconds": timings.run_seconds,
         "target": target,
@@ -97,14 +137,13 @@ def run_experiment(problem, duration=1.5, target="cpp_standalone", astrocyte=Tru
         "dim": problem.dim,
         "value_dim": problem.value_dim,
         "seed": seed,
-        "score_rate_max_hz": rate_max,
-        "score_saturated": rate_max > saturation_rate,
+        f"{population}_rate_max_hz": rate_max,
+        "saturated": rate_max > saturation_rate,
         "neurons": {name: size for name, size in recording.sizes.items()},
-        "parameters": asdict(parameters),
         "brian2_version": brian2.__version__,
     }
-    return Result(problem=problem, exact=exact, decoded=decoded, recording=recording,
-                  metrics=metrics, summary=summary)
+    return Result(problem=problem, exact=exact, decoded=decoded, recording=recording, metrics=metrics,
+                  summary=summary, rate_model=getattr(circuit, "rate_model", None))
 
 
 def prepare_output(out_dir, overwrite=False):
@@ -150,14 +189,20 @@ def commit_output(staging, out_dir):
 
 def write_result(result, folder):
     """Write ``summary.json``, ``metrics.csv``, ``rows.csv``, ``attention.npz`` and ``attention.png``."""
-    from .figures import attention_figure
+    from .figures import attention_figure, feature_figure
 
     with open(os.path.join(folder, "summary.json"), "w") as handle:
         json.dump(result.summary, handle, indent=2)
     metrics_table(result.metrics).to_csv(os.path.join(folder, "metrics.csv"), index=False)
     row_table(result.exact, result.decoded).to_csv(os.path.join(folder, "rows.csv"), index=False)
     p, e, d = result.problem, result.exact, result.decoded
-    np.savez(os.path.join(folder, "attention.npz"), q=p.q, k=p.k, v=p.v,
-             scores=e.scores, attention=e.attention, normaliser=e.normaliser, output=e.output,
-             attention_decoded=d.attention, normaliser_decoded=d.normaliser, output_decoded=d.output)
-    attention_figure(result).savefig(os.path.join(folder, "attention.png"), dpi=120)
+    arrays = dict(q=p.q, k=p.k, v=p.v, scores=e.scores, attention=e.attention, normaliser=e.normaliser,
+                  output=e.output, attention_decoded=d.attention, normaliser_decoded=d.normaliser,
+                  output_decoded=d.output)
+    if result.rate_model is not None:
+        rm = result.rate_model
+        arrays.update(attention_rate_model=rm.attention, astrocyte_rate_model=rm.astrocyte,
+                      output_rate_model=rm.output)
+    np.savez(os.path.join(folder, "attention.npz"), **arrays)
+    figure = feature_figure if result.rate_model is not None else attention_figure
+    figure(result).savefig(os.path.join(folder, "attention.png"), dpi=120)

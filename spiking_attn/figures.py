@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 RASTER_POPULATIONS = ("input", "score", "attention", "output")
-RASTER_COLOURS = {"input": "tab:grey", "score": "tab:blue", "attention": "tab:red", "output": "tab:green"}
+RASTER_COLOURS = {"input": "tab:grey", "score": "tab:blue", "feature": "tab:blue", "attention": "tab:red",
+                  "output": "tab:green"}
 
 
 PHASE_COLOURS = {"settling": "white", "writing": "tab:purple", "reading": "gold"}
@@ -47,8 +48,24 @@ def row_blocks(recording, row):
     return blocks
 
 
+def _heatmap(figure, cell, matrix, title, limits, cmap="viridis"):
+    ax = figure.add_subplot(cell)
+    image = ax.imshow(matrix, vmin=limits[0], vmax=limits[1], cmap=cmap)
+    ax.set_title(title)
+    ax.set_xlabel("key j")
+    ax.set_ylabel("query t")
+    figure.colorbar(image, ax=ax, shrink=0.8)
+
+
+def _title(result):
+    s = result.summary
+    state = "on" if s["astrocyte"] else "off (division blocked)"
+    return (f"{result.problem.name}: T={result.problem.tokens}, D={result.problem.dim}, {s['network']}, "
+            f"{s['target']}, astrocyte {state}")
+
+
 def attention_figure(result):
-    """Exact, decoded and difference heatmaps, a raster of query 0 and the astrocyte responses.
+    """Softmax head: exact, decoded and difference heatmaps, a raster of query 0, the astrocytes.
 
     Parameters
     ----------
@@ -62,25 +79,13 @@ def attention_figure(result):
     figure = plt.figure(figsize=(13, 8), layout="constrained")
     grid = figure.add_gridspec(2, 3)
     top = max(exact.max(), decoded.max())
-    for column, (matrix, title) in enumerate(((exact, "exact softmax A"), (decoded, "decoded from spikes Â"))):
-        ax = figure.add_subplot(grid[0, column])
-        image = ax.imshow(matrix, vmin=0, vmax=top, cmap="viridis")
-        ax.set_title(title)
-        ax.set_xlabel("key j")
-        ax.set_ylabel("query t")
-        figure.colorbar(image, ax=ax, shrink=0.8)
-    difference = decoded - exact
-    limit = max(np.abs(difference).max(), 1e-12)
-    ax = figure.add_subplot(grid[0, 2])
-    image = ax.imshow(difference, vmin=-limit, vmax=limit, cmap="RdBu_r")
-    ax.set_title(f"Â − A (mean row TV {result.metrics['row_tv_mean']:.4f})")
-    ax.set_xlabel("key j")
-    ax.set_ylabel("query t")
-    figure.colorbar(image, ax=ax, shrink=0.8)
-
+    _heatmap(figure, grid[0, 0], exact, "exact softmax A", (0, top))
+    _heatmap(figure, grid[0, 1], decoded, "decoded from spikes Â", (0, top))
+    limit = max(np.abs(decoded - exact).max(), 1e-12)
+    _heatmap(figure, grid[0, 2], decoded - exact, f"Â − A (mean row TV {result.metrics['row_tv_mean']:.4f})",
+             (-limit, limit), cmap="RdBu_r")
     raster(figure.add_subplot(grid[1, :2]), recording, row_blocks(recording, 0),
            "spikes serving query 0 (shaded: read window)")
-
     ax = figure.add_subplot(grid[1, 2])
     ratio = recording.astrocyte_response / result.exact.normaliser[:, None]
     ax.plot(recording.astrocyte_times, ratio.T, lw=0.8)
@@ -89,7 +94,37 @@ def attention_figure(result):
     ax.set_xlabel("time (s)")
     ax.set_ylabel("astrocyte response a_t / exact Z_t")
     ax.set_title("astrocytes (one line per query)")
-    astrocyte_state = "on" if result.summary["astrocyte"] else "off (gliotransmission blocked)"
-    figure.suptitle(f"{result.problem.name}: T={result.problem.tokens}, D={result.problem.dim}, "
-                    f"{result.summary['target']}, astrocyte {astrocyte_state}")
+    figure.suptitle(_title(result))
+    return figure
+
+
+def feature_figure(result, raster_features=100):
+    """Random-feature network: exact, rate-model and decoded attention, the writing/reading raster
+    with its phase boundaries, and the astrocyte response against exact Z_t across tokens."""
+    exact, decoded, recording = result.exact.attention, result.decoded.attention, result.recording
+    model = result.rate_model
+    figure = plt.figure(figsize=(14, 8), layout="constrained")
+    grid = figure.add_gridspec(2, 3)
+    top = max(exact.max(), model.attention.max(), decoded.max())
+    _heatmap(figure, grid[0, 0], exact, "exact softmax A", (0, top))
+    _heatmap(figure, grid[0, 1], model.attention,
+             f"rate model (TV {result.metrics['rate_model_tv']:.3f} vs exact)", (0, top))
+    _heatmap(figure, grid[0, 2], decoded,
+             f"decoded from spikes (TV {result.metrics['rate_model_attention_tv']:.3f} vs rate model)", (0, top))
+    blocks = {"input": (0, recording.sizes["input"]),
+              "feature": (0, min(raster_features, recording.sizes["feature"])),
+              "attention": (0, recording.sizes["attention"]), "output": (0, recording.sizes["output"])}
+    raster(figure.add_subplot(grid[1, :2]), recording, blocks,
+           "spikes (purple: writing, one key per slot; gold: reading, one query per slot)")
+    ax = figure.add_subplot(grid[1, 2])
+    tokens = np.arange(result.problem.tokens)
+    ax.plot(tokens, result.exact.normaliser, "ko-", label="exact Z_t")
+    ax.plot(tokens, model.astrocyte, "s--", color="tab:blue", label="rate model a_t")
+    ax.plot(tokens, result.decoded.normaliser, "x", color="tab:red", ms=9, mew=2, label="astrocyte (spiking)")
+    ax.set_xlabel("query t")
+    ax.set_ylabel("normaliser")
+    ax.set_title(f"astrocyte vs Z: corr {result.metrics['z_corr']:.3f}, "
+                 f"vs rate model {result.metrics['astrocyte_rate_model_corr']:.4f}")
+    ax.legend(fontsize=8)
+    figure.suptitle(_title(result))
     return figure

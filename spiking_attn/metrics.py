@@ -28,7 +28,24 @@ METRIC_DESCRIPTIONS = {
     "row_sum_error_max": "largest |row sum - 1|",
     "output_rel_error": "relative L2 error of the output y",
     "normaliser_rel_error": "mean relative error of Z",
+    "z_rel_error": "mean |astrocyte response / Z - 1|",
+    "z_corr": "correlation of astrocyte response and Z across tokens",
+    "astrocyte_rate_model_corr": "correlation of astrocyte response and rate-model a_t",
+    "astrocyte_rate_model_rel_error": "mean |astrocyte response / rate-model a_t - 1|",
+    "rate_model_output_rel_error": "relative L2 error of y against the rate model",
+    "rate_model_attention_tv": "mean row TV of A_hat against the rate model",
+    "rate_model_tv": "mean row TV of the rate model against exact softmax",
+    "rate_model_output_exact_rel_error": "relative L2 error of the rate model's y against exact",
 }
+
+
+def _mean_row_tv(a, b):
+    return float(0.5 * np.abs(a - b).sum(axis=1).mean())
+
+
+def _relative_l2(a, b):
+    norm = np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / norm if norm > 0 else np.linalg.norm(a - b))
 
 
 def _generalised_kl(decoded, exact):
@@ -73,8 +90,6 @@ def attention_metrics(exact, decoded):
     """
     rows = row_table(exact, decoded)
     error = decoded.attention - exact.attention
-    output_error = np.linalg.norm(decoded.output - exact.output)
-    output_norm = np.linalg.norm(exact.output)
     return {
         "row_tv_mean": float(rows.row_tv.mean()),
         "row_tv_max": float(rows.row_tv.max()),
@@ -83,8 +98,39 @@ def attention_metrics(exact, decoded):
         "row_kl_mean": float(rows.row_kl.mean()),
         "argmax_agreement": float(np.mean(rows.argmax_exact == rows.argmax_decoded)),
         "row_sum_error_max": float(np.abs(rows.row_sum - 1).max()),
-        "output_rel_error": float(output_error / output_norm if output_norm > 0 else output_error),
+        "output_rel_error": _relative_l2(decoded.output, exact.output),
         "normaliser_rel_error": float(np.mean(np.abs(rows.z_decoded / rows.z_exact - 1))),
+    }
+
+
+def rate_model_metrics(exact, decoded, rate_model):
+    """The random-feature network against its rate model and the rate model against exact softmax.
+
+    Parameters
+    ----------
+    exact : spiking_attn.reference.Attention
+    decoded : spiking_attn.decoding.Decoded
+        Its ``normaliser`` is the decoded astrocyte response.
+    rate_model : spiking_attn.features.RateModel
+
+    Returns
+    -------
+    dict of str -> float
+        z_rel_error, z_corr, astrocyte_rate_model_corr, astrocyte_rate_model_rel_error,
+        rate_model_output_rel_error, rate_model_attention_tv, rate_model_tv,
+        rate_model_output_exact_rel_error (see :data:`METRIC_DESCRIPTIONS`).
+    """
+    response = decoded.normaliser
+    return {
+        "z_rel_error": float(np.mean(np.abs(response / exact.normaliser - 1))),
+        "z_corr": float(np.corrcoef(response, exact.normaliser)[0, 1]) if response.size > 1 else float("nan"),
+        "astrocyte_rate_model_corr": (float(np.corrcoef(response, rate_model.astrocyte)[0, 1])
+                                      if response.size > 1 else float("nan")),
+        "astrocyte_rate_model_rel_error": float(np.mean(np.abs(response / rate_model.astrocyte - 1))),
+        "rate_model_output_rel_error": _relative_l2(decoded.output, rate_model.output),
+        "rate_model_attention_tv": _mean_row_tv(decoded.attention, rate_model.attention),
+        "rate_model_tv": _mean_row_tv(rate_model.attention, exact.attention),
+        "rate_model_output_exact_rel_error": _relative_l2(rate_model.output, exact.output),
     }
 
 

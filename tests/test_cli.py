@@ -118,3 +118,16 @@ def test_missing_compiler_is_reported(tmp_path, capsys, monkeypatch):
     code, captured = run_cli(capsys, "run", "--tokens", "2", "--dim", "2", "--out", str(out))
     assert_one_line_error(code, captured, "needs a C++ compiler")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--network", "random-features", "--duration", "0.105"], "multiple of step"),
+    (["--network", "random-features", "--features", "0"], "at least 1"),
+    (["--network", "transformer"], "invalid choice"),
+    (["--feature-map", "gaussian"], "invalid choice"),
+])
+def test_bad_random_feature_options(tmp_path, capsys, args, fragment):
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", *args, "--target", "numpy", "--out", str(out))
+    assert_one_line_error(code, captured, fragment)
+    assert not out.exists()

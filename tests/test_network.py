@@ -30,7 +30,7 @@ def test_default_problem_meets_the_accuracy_targets(default_run):
     assert summary["output_rel_error"] <= 0.05
     assert summary["normaliser_rel_error"] <= 0.01
     assert summary["argmax_agreement"] == 1.0
-    assert not summary["score_saturated"]
+    assert not summary["saturated"]
 
 
 def test_default_run_writes_every_result(default_run):

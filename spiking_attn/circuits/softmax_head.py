@@ -4,7 +4,7 @@ All T query rows are read in parallel: row t has its own input neurons (query q_
 score neurons (one small population per key j), one astrocyte, T attention neurons and 2 Dv
 output neurons. The equations are in :mod:`spiking_attn.equations`.
 """
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from brian2 import (
@@ -135,6 +135,18 @@ class SoftmaxHead:
     value_gain: float
     read_seconds: float
     monitors: dict = field(default_factory=dict)
+
+    encoding_population = "score"
+
+    def summary(self):
+        """Settings for ``summary.json``."""
+        return {
+            "network": "softmax",
+            "settle_seconds": self.parameters.settle,
+            "read_seconds": self.read_seconds,
+            "simulated_seconds": self.duration,
+            "parameters": asdict(self.parameters),
+        }
 
     @property
     def duration(self):

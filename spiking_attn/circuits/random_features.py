@@ -1,0 +1,386 @@
+"""The paper's random-feature neuron-astrocyte attention (science.md §3), built in Brian2.
+
+One network, used in two phases (equations in :mod:`spiking_attn.equations`):
+
+1. writing: the tokens are presented one after another; key k_j drives the feature neurons to
+   phi(k_j) while a teacher drives the readout neurons to the value v_j (and the one-hot attention
+   readout j); Hebbian feature -> readout synapses accumulate H = sum_j v_j phi(k_j)^T and
+   the astrocyte processes accumulate p = sum_j phi(k_j);
+2. reading: each query q_t is presented in turn; the astrocyte's response settles at
+   a_t = p . phi(q_t) and divides every feature -> readout synapse, so the readouts carry
+   H phi(q_t) / a_t: y_t, and with one-hot values the attention row.
+
+With ``write="direct"`` the writing phase is skipped and H and p are loaded from the rate model
+(in the same units), separating the writing error from the reading error.
+"""
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from brian2 import (
+    Hz,
+    Network,
+    NeuronGroup,
+    SpikeMonitor,
+    StateMonitor,
+    Synapses,
+    TimedArray,
+    linked_var,
+    mV,
+    ms,
+    second,
+)
+
+from .. import equations as eq
+from ..decoding import Recording
+from ..features import SIGNED_MAPS, TRUNCATION, random_feature_attention, random_feature_map, split_features
+
+WRITE_MODES = ("plastic", "direct")
+NORMALISERS = ("astrocyte", "neurons")
+
+
+@dataclass(frozen=True)
+class FeatureParameters:
+    """Parameters of the random-feature network (plain floats in SI units).
+
+    Attributes
+    ----------
+    dt : float
+        Simulation time step (s).
+    step : float
+        Time unit of the protocol (s); every phase length is a multiple of it.
+    write_settle, write_learn : float
+        Per token while writing: settling, then the window in which plasticity is on (s).
+    read_settle, read_window : float
+        Per query while reading: settling, then the counting window (s).
+    v_theta, tau_in, input_rate : float
+        Threshold (V), LIF input time constant (s), rate of the busiest input neuron (Hz).
+    tau_d, delta_u : float
+        Feature dendrite time constant (s) and exponential slope (V).
+    feature_rate : float
+        Rate of the busiest feature neuron of the problem (Hz).
+    tau_hebb : float
+        Hebbian trace time constant (s).
+    teacher_rate : float
+        R_teach: readout rate while writing a value c * v = 1 (Hz).
+    attention_rate : float
+        R_att: readout rate while reading an attention weight 1 (Hz).
+    tau_glu, tau_a : float
+        Cleft glutamate (at least dt) and astrocyte time constants (s).
+    resting_response : float
+        The fixed divisor of every synapse when the division is blocked (``astrocyte=False``);
+        independent of T, so the unnormalised output grows with T.
+    normaliser_neurons, normaliser_rate, tau_inh : float
+        The non-astrocytic alternative: population size, rate R_norm at a_t = T (Hz) and the
+        inhibitory conductance's time constant (s).
+    """
+
+    dt: float = 0.1e-3
+    step: float = 10e-3
+    write_settle: float = 0.1
+    write_learn: float = 0.15
+    read_settle: float = 0.4
+    read_window: float = 0.4
+    v_theta: float = 10e-3
+    tau_in: float = 20e-3
+    input_rate: float = 1000.0
+    tau_d: float = 20e-3
+    delta_u: float = 2e-3
+    feature_rate: float = 5000.0
+    tau_hebb: float = 20e-3
+    teacher_rate: float = 200.0
+    attention_rate: float = 4000.0
+    tau_glu: float = 0.1e-3
+    tau_a: float = 100e-3
+    resting_response: float = 16.0
+    normaliser_neurons: int = 16
+    normaliser_rate: float = 200.0
+    tau_inh: float = 20e-3
+
+    def __post_init__(self):
+        if self.tau_glu < self.dt:
+            raise ValueError(f"tau_glu ({self.tau_glu} s) must be at least dt ({self.dt} s)")
+        for name in ("write_settle", "write_learn", "read_settle", "read_window"):
+            steps = getattr(self, name) / self.step
+            if abs(steps - round(steps)) > 1e-9 or steps < 1:
+                raise ValueError(f"{name} ({getattr(self, name)} s) must be a whole multiple of step ({self.step} s)")
+
+    def steps(self, seconds):
+        return int(round(seconds / self.step))
+
+
+@dataclass
+class FeatureNetwork:
+    """A built random-feature network (see :func:`build_random_features`)."""
+
+    network: Network
+    namespace: dict
+    duration: float
+    problem: object
+    parameters: FeatureParameters
+    feature_map: object
+    rate_model: object
+    write: str
+    normaliser: str
+    astrocyte: bool
+    value_gain: float
+    feature_gain: float
+    feature_neurons: int
+    windows: np.ndarray
+    phases: dict
+    monitors: dict = field(default_factory=dict)
+
+    encoding_population = "feature"
+
+    def summary(self):
+        """Settings for ``summary.json``."""
+        p = self.parameters
+        return {
+            "network": "random-features",
+            "features": self.feature_map.features,
+            "feature_map": self.feature_map.name,
+            "write": self.write,
+            "normaliser": self.normaliser,
+            "write_seconds": self.phases.get("writing", (0.0, 0.0))[1],
+            "settle_seconds": p.read_settle,
+            "read_seconds": p.read_window,
+            "simulated_seconds": self.duration,
+            "parameters": asdict(p),
+        }
+
+    def describe(self):
+        p = self.problem
+        return (f"random-feature network ({self.feature_map.name}, m={self.feature_map.features}, "
+                f"{self.feature_neurons} feature neurons, write {self.write}, normaliser {self.normaliser}"
+                f"{'' if self.astrocyte else ' (off)'}), T={p.tokens}, D={p.dim}, Dv={p.value_dim}")
+
+    def recording(self):
+        m = self.monitors
+        T, Dv = self.problem.tokens, self.problem.value_dim
+        populations = ("input", "feature", "attention", "output")
+        normaliser_trace = m["normaliser"]
+        variable = "a" if self.normaliser == "astrocyte" else "g"
+        return Recording(
+            spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
+                    for name in populations},
+            sizes={name: len(m[name].source) for name in populations},
+            astrocyte_times=np.asarray(normaliser_trace.t[:] / second),
+            astrocyte_response=np.asarray(getattr(normaliser_trace, variable)[:]),
+            windows=self.windows,
+            attention_neurons=np.tile(np.arange(T), (T, 1)),
+            output_neurons=np.tile(np.arange(2 * Dv).reshape(Dv, 2), (T, 1, 1)),
+            astrocyte_of_row=np.zeros(T, dtype=int),
+            attention_rate=self.parameters.attention_rate,
+            value_gain=self.value_gain,
+            phases=self.phases,
+        )
+
+
+def _signed(x):
+    """On/off rates of a signed array: (..., 2) with [max(x, 0), max(-x, 0)]."""
+    return np.clip(np.stack([x, -x], axis=-1), 0, None)
+
+
+def build_random_features(problem, features=1000, feature_map="performer", write="plastic",
+                          normaliser="astrocyte", astrocyte=True, parameters=FeatureParameters(), seed=0):
+    """Build the random-feature network for ``problem``.
+
+    Parameters
+    ----------
+    problem : Problem
+    features : int
+        m, the number of random features.
+    feature_map : str
+        One of :data:`spiking_attn.features.FEATURE_MAPS`; W and b are drawn from ``seed``.
+    write : {'plastic', 'direct'}
+        Simulate the writing phase, or load H and p from the rate model.
+    normaliser : {'astrocyte', 'neurons'}
+        What divides the readout synapses: the astrocyte, or normaliser neurons with divisive
+        inhibition.
+    astrocyte : bool
+        False blocks the division (every gate stays at 1 / ``parameters.resting_response``).
+    parameters : FeatureParameters
+    seed : int
+        Seed of W, b and the initial phases.
+
+    Returns
+    -------
+    FeatureNetwork
+    """
+    if write not in WRITE_MODES:
+        raise ValueError(f"write must be one of {', '.join(WRITE_MODES)}, got {write!r}")
+    if normaliser not in NORMALISERS:
+        raise ValueError(f"normaliser must be one of {', '.join(NORMALISERS)}, got {normaliser!r}")
+    p = parameters
+    T, D, Dv = problem.tokens, problem.dim, problem.value_dim
+    rng = np.random.default_rng(seed)
+    phi = random_feature_map(feature_map, features, D, seed=seed)
+    m = phi.features
+    signs = np.array([1.0, -1.0]) if feature_map in SIGNED_MAPS else np.array([1.0])
+    n_features = m * signs.size
+    rate_model = random_feature_attention(problem.q, problem.k, problem.v, phi, pairs=True)
+    v_theta = p.v_theta * 1e3 * mV
+
+    # Protocol: writing slots (one per key, unless written directly), then reading slots.
+    write_slot = p.steps(p.write_settle + p.write_learn)
+    read_slot = p.steps(p.read_settle + p.read_window)
+    n_write = T * write_slot if write == "plastic" else 0
+    n_steps = n_write + T * read_slot
+    learning = np.zeros(n_steps)
+    reading = np.zeros(n_steps)
+    for j in range(T if write == "plastic" else 0):
+        learning[j * write_slot + p.steps(p.write_settle):(j + 1) * write_slot] = 1
+    reading[n_write:] = 1
+    write_end = n_write * p.step
+    windows = np.array([[write_end + t * read_slot * p.step + p.read_settle,
+                         write_end + (t + 1) * read_slot * p.step] for t in range(T)])
+
+    # Tokens through the input neurons: x = token * D^(-1/4), on/off pairs plus |x|^2 / 2.
+    scale = D ** -0.25
+    token = np.zeros((n_steps, D))
+    for j in range(T if write == "plastic" else 0):
+        token[j * write_slot:(j + 1) * write_slot] = problem.k[j] * scale
+    for t in range(T):
+        token[n_write + t * read_slot:n_write + (t + 1) * read_slot] = problem.q[t] * scale
+    half_norm = 0.5 * np.sum(token ** 2, axis=1)
+    largest = max(np.abs(token).max(), half_norm.max())
+    input_gain = p.input_rate / largest if largest > 0 else p.input_rate
+    input_rates = input_gain * np.concatenate([_signed(token).reshape(n_steps, 2 * D), half_norm[:, None]], axis=1)
+    input_drive = TimedArray(eq.input_drive(input_rates, p.tau_in, p.v_theta) * 1e3 * mV, dt=p.step * second)
+    inputs = NeuronGroup(2 * D + 1, eq.INPUT_NEURON + eq.TIMED_DRIVE, threshold=eq.THRESHOLD,
+                         reset=eq.INPUT_RESET, method="exact", name="input_neurons")
+    inputs.v = rng.uniform(0, 1, 2 * D + 1) * v_theta
+
+    # Feature dendrites: u -> delta_u * W_i . x (input pairs), n -> delta_u * |x|^2 / 2 (norm input).
+    dendrites = NeuronGroup(m, eq.FEATURE_DENDRITE, method="euler", order=1, name="feature_dendrites")
+    weight = p.delta_u / (input_gain * p.tau_d) * 1e3 * mV
+    projection = Synapses(inputs, dendrites, "w : volt (constant)", on_pre="u_post += w", name="projection_synapses")
+    pre, post = np.meshgrid(np.arange(2 * D), np.arange(m), indexing="ij")
+    projection.connect(i=pre.ravel(), j=post.ravel())
+    projection.w = (np.array([1.0, -1.0])[pre % 2] * phi.W[post, pre // 2]).ravel() * weight
+    norm = Synapses(inputs, dendrites, "w : volt (constant)", on_pre="n_post += w", name="norm_synapses")
+    norm.connect(i=2 * D, j=np.arange(m))
+    norm.w = weight
+
+    # Feature neurons: rate = r_feature * max(sign * phi_i(x), 0).
+    phi_values = np.concatenate([phi(problem.k * scale), phi(problem.q * scale)])
+    feature_gain = p.feature_rate / np.abs(phi_values).max()
+    feature_neurons = NeuronGroup(n_features, eq.feature_neuron(feature_map), threshold=eq.THRESHOLD,
+                                  reset=eq.RESET, method="euler", name="feature_neurons")
+    feature_of_neuron = np.arange(n_features) % m
+    feature_neurons.u = linked_var(dendrites, "u", index=feature_of_neuron)
+    feature_neurons.n = linked_var(dendrites, "n", index=feature_of_neuron)
+    feature_neurons.b = phi.b[feature_of_neuron]
+    feature_neurons.polarity = np.repeat(signs, m)
+    feature_neurons.v = rng.uniform(0, 1, n_features) * v_theta
+
+    # Readouts: one-hot attention neurons (key j) and signed output pairs, taught while writing.
+    value_max = np.abs(problem.v).max()
+    value_gain = 1.0 / value_max if value_max > 0 else 1.0
+    teach = {"attention": np.zeros((n_steps, T)), "output": np.zeros((n_steps, 2 * Dv))}
+    for j in range(T if write == "plastic" else 0):
+        slot = slice(j * write_slot, (j + 1) * write_slot)
+        teach["attention"][slot, j] = p.teacher_rate
+        teach["output"][slot] = p.teacher_rate * value_gain * _signed(problem.v[j]).ravel()
+    teachers = {name: TimedArray(values * Hz, dt=p.step * second) for name, values in teach.items()}
+    readouts = {name: NeuronGroup(values.shape[1], eq.readout_neuron(f"teacher_{name}"), threshold=eq.THRESHOLD,
+                                  reset=eq.RESET, method="euler", name=f"{name}_neurons")
+                for name, values in teach.items()}
+    for group in readouts.values():
+        group.v = rng.uniform(0, 1, len(group)) * v_theta
+
+    # Plastic tripartite synapses feature -> readout (H, written by the Hebbian rule or directly).
+    plastic = {}
+    one_hot_and_values = {"attention": np.eye(T), "output": value_gain * _signed(problem.v).reshape(T, 2 * Dv)}
+    pair_features_k = split_features(phi(problem.k * scale))[:, :n_features]  # order of the feature neurons
+    for name, group in readouts.items():
+        synapses = Synapses(feature_neurons, group, eq.PLASTIC_SYNAPSE, on_pre=eq.PLASTIC_SYNAPSE_ON_PRE,
+                            on_post=eq.PLASTIC_SYNAPSE_ON_POST, name=f"plastic_{name}_synapses")
+        synapses.connect()
+        if write == "direct":
+            # w_io = 2 tau_hebb t_learn sum_j r_i(k_j) r_o(v_j), the Hebbian rule's expectation.
+            memory = (pair_features_k.T @ one_hot_and_values[name]) * feature_gain * p.teacher_rate
+            synapses.w = (2 * p.tau_hebb * p.write_learn * memory).ravel()
+        synapses.gate = 1.0 / p.resting_response
+        plastic[name] = synapses
+    w_unit = p.attention_rate * p.v_theta / (2 * p.tau_hebb * p.write_learn * feature_gain ** 2 * p.teacher_rate)
+    release_gain = p.write_learn * feature_gain ** 2
+
+    # The normaliser: the astrocyte (processes p_i), or normaliser neurons with divisive inhibition.
+    presynaptic = pair_features_k.sum(axis=0) * feature_gain * p.write_learn  # p_i for direct writing
+    objects = [inputs, dendrites, projection, norm, feature_neurons, *readouts.values(), *plastic.values()]
+    monitors = {}
+    if normaliser == "astrocyte":
+        processes = NeuronGroup(n_features, eq.PROCESS, method="euler", name="astrocyte_processes")
+        if write == "direct":
+            processes.p = presynaptic
+        to_process = Synapses(feature_neurons, processes, on_pre=eq.FEATURE_TO_PROCESS_ON_PRE,
+                              name="feature_to_process")
+        to_process.connect(j="i")
+        astrocyte_group = NeuronGroup(1, eq.ASTROCYTE, method="exact", name="astrocyte")
+        astrocyte_group.a = float(T)
+        to_astrocyte = Synapses(processes, astrocyte_group, eq.PROCESS_TO_ASTROCYTE, name="process_to_astrocyte")
+        to_astrocyte.connect()
+        objects += [processes, to_process, astrocyte_group, to_astrocyte]
+        divider, gate_equation = astrocyte_group, eq.ASTROCYTE_TO_SYNAPSE
+        monitors["normaliser"] = StateMonitor(astrocyte_group, "a", record=True, dt=1 * ms, name="astrocyte_trace")
+    else:
+        normaliser_neurons = NeuronGroup(p.normaliser_neurons, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD,
+                                         reset=eq.RESET, name="normaliser_neurons")
+        normaliser_neurons.v = rng.uniform(0, 1, p.normaliser_neurons) * v_theta
+        counting = Synapses(feature_neurons, normaliser_neurons, eq.NORMALISER_SYNAPSE,
+                            on_pre=eq.NORMALISER_SYNAPSE_ON_PRE, name="feature_to_normaliser")
+        counting.connect()
+        if write == "direct":
+            counting.w = np.repeat(presynaptic, p.normaliser_neurons)
+        inhibition = NeuronGroup(1, eq.INHIBITION, method="exact", name="inhibition")
+        inhibition.g = float(T)
+        to_inhibition = Synapses(normaliser_neurons, inhibition, on_pre=eq.NORMALISER_TO_INHIBITION_ON_PRE,
+                                 name="normaliser_to_inhibition")
+        to_inhibition.connect()
+        objects += [normaliser_neurons, counting, inhibition, to_inhibition]
+        divider, gate_equation = inhibition, eq.INHIBITION_TO_SYNAPSE
+        monitors["normaliser"] = StateMonitor(inhibition, "g", record=True, dt=1 * ms, name="inhibition_trace")
+        monitors["normaliser_spikes"] = SpikeMonitor(normaliser_neurons, name="normaliser_spikes")
+    if astrocyte:
+        for name, synapses in plastic.items():
+            gating = Synapses(divider, synapses, gate_equation, name=f"gate_{name}")
+            gating.connect()
+            objects.append(gating)
+
+    monitors.update({
+        "input": SpikeMonitor(inputs, name="input_spikes"),
+        "feature": SpikeMonitor(feature_neurons, name="feature_spikes"),
+        "attention": SpikeMonitor(readouts["attention"], name="attention_spikes"),
+        "output": SpikeMonitor(readouts["output"], name="output_spikes"),
+    })
+    namespace = {
+        "v_theta": v_theta,
+        "tau_in": p.tau_in * second,
+        "tau_d": p.tau_d * second,
+        "delta_u": p.delta_u * 1e3 * mV,
+        "r_feature": feature_gain * Hz,
+        "m_features": m,
+        "z_clip": TRUNCATION,
+        "tau_hebb": p.tau_hebb * second,
+        "w_unit": w_unit * 1e3 * mV,
+        "tau_glu": p.tau_glu * second,
+        "tau_a": p.tau_a * second,
+        "release_gain": release_gain * Hz,
+        "a_half": 0.0,
+        "w_norm": p.v_theta * p.normaliser_rate / (release_gain * T) * 1e3 * mV,
+        "tau_inh": p.tau_inh * second,
+        "g_step": T / (p.normaliser_neurons * p.normaliser_rate * p.tau_inh),
+        "input_drive": input_drive,
+        "learning": TimedArray(learning, dt=p.step * second),
+        "reading": TimedArray(reading, dt=p.step * second),
+        **{f"teacher_{name}": array for name, array in teachers.items()},
+    }
+    phases = {"reading": (write_end, n_steps * p.step)}
+    if write == "plastic":
+        phases = {"writing": (0.0, write_end), **phases}
+    network = Network(*objects, *monitors.values())
+    return FeatureNetwork(network=network, namespace=namespace, duration=n_steps * p.step, problem=problem,
+                          parameters=p, feature_map=phi, rate_model=rate_model, write=write,
+                          normaliser=normaliser, astrocyte=astrocyte, value_gain=value_gain,
+                          feature_gain=feature_gain, feature_neurons=n_features, windows=windows, phases=phases, monitors=monitors)
+

@@ -1,0 +1,79 @@
+"""The spiking random-feature network against its rate model (numpy target, small problems)."""
+import numpy as np
+import pytest
+from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, defaultclock, linked_var, mV, ms, prefs, second
+
+from spiking_attn import equations as eq
+from spiking_attn.circuits import FeatureParameters
+from spiking_attn.experiment import run_experiment
+from spiking_attn.features import FEATURE_MAPS, SIGNED_MAPS, TRUNCATION, random_feature_map
+from spiking_attn.problems import random_problem
+
+
+def silent(message):
+    pass
+
+
+@pytest.mark.parametrize("name", FEATURE_MAPS)
+def test_feature_neurons_fire_at_the_feature_map(name):
+    """The Brian2 expression of each map gives the NumPy map's value as a rate (dendrites held fixed)."""
+    prefs.codegen.target = "numpy"
+    defaultclock.dt = 0.1 * ms
+    m, delta_u, gain = 12, 2.0, 400.0
+    phi = random_feature_map(name, m, 4, seed=7)
+    x = np.array([[0.4, -0.3, 0.2, 0.1]])
+    values = phi(x)[0]
+    polarities = np.array([1.0, -1.0]) if name in SIGNED_MAPS else np.array([1.0])
+    dendrites = NeuronGroup(m, "u : volt\nn : volt")
+    dendrites.u = (x @ phi.W.T)[0] * delta_u * mV
+    dendrites.n = 0.5 * np.sum(x ** 2) * delta_u * mV
+    neurons = NeuronGroup(m * polarities.size, eq.feature_neuron(name), threshold=eq.THRESHOLD, reset=eq.RESET,
+                          method="euler")
+    index = np.arange(len(neurons)) % m
+    neurons.u = linked_var(dendrites, "u", index=index)
+    neurons.n = linked_var(dendrites, "n", index=index)
+    neurons.b = phi.b[index]
+    neurons.polarity = np.repeat(polarities, m)
+    monitor = SpikeMonitor(neurons)
+    namespace = {"r_feature": gain * Hz, "v_theta": 10 * mV, "delta_u": delta_u * mV, "m_features": m,
+                 "z_clip": TRUNCATION}
+    Network(dendrites, neurons, monitor).run(2 * second, namespace=namespace)
+    expected = gain * np.clip(np.concatenate([p * values for p in polarities]), 0, None) * 2
+    np.testing.assert_allclose(monitor.count[:], expected, atol=1.0)
+
+
+@pytest.fixture(scope="module")
+def plastic_run():
+    problem = random_problem(4, 16, seed=0, score_sd=0.25)
+    return run_experiment(problem, network="random-features", features=300, target="numpy", progress=silent)
+
+
+def test_written_network_matches_its_rate_model(plastic_run):
+    m = plastic_run.metrics
+    assert m["rate_model_output_rel_error"] <= 0.05
+    assert m["astrocyte_rate_model_corr"] >= 0.99
+    assert m["astrocyte_rate_model_rel_error"] <= 0.02
+    assert m["row_sum_error_max"] <= 0.03
+    assert plastic_run.summary["write_seconds"] == pytest.approx(4 * 0.25)
+
+
+def test_directly_written_network_matches_its_rate_model():
+    problem = random_problem(4, 16, seed=0, score_sd=0.25)
+    result = run_experiment(problem, network="random-features", features=300, write="direct", target="numpy",
+                            progress=silent)
+    assert result.metrics["rate_model_output_rel_error"] <= 0.03
+    assert result.metrics["astrocyte_rate_model_rel_error"] <= 0.01
+    assert "writing" not in result.recording.phases
+
+
+def test_normaliser_neurons_divide_too():
+    problem = random_problem(4, 16, seed=0, score_sd=0.25)
+    result = run_experiment(problem, network="random-features", features=300, write="direct",
+                            normaliser="neurons", target="numpy", progress=silent)
+    assert result.metrics["rate_model_output_rel_error"] <= 0.05
+    assert result.metrics["row_sum_error_max"] <= 0.05
+
+
+def test_read_window_must_fit_the_protocol_step():
+    with pytest.raises(ValueError, match="multiple of step"):
+        FeatureParameters(read_window=0.105)
