@@ -39,7 +39,7 @@ def main():
                          "row_sum_error_max": result.metrics["row_sum_error_max"],
                          "row_tv_mean": result.metrics["row_tv_mean"],
                          "output_rel_error": result.metrics["output_rel_error"],
-                         "score_saturated": result.summary["saturated"]})
+                         "saturated": result.summary["saturated"]})
             sums[(scale, astrocyte)] = result.decoded.attention.sum(axis=1)
     table = pd.DataFrame(rows)
     table.to_csv(os.path.join(args.out, "normalisation.csv"), index=False)

@@ -85,7 +85,7 @@ class FeatureParameters:
     input_rate: float = 1000.0
     tau_d: float = 20e-3
     delta_u: float = 2e-3
-    feature_rate: float = 5000.0
+    feature_rate: float = 4000.0
     tau_hebb: float = 20e-3
     teacher_rate: float = 200.0
     attention_rate: float = 4000.0
