@@ -14,7 +14,7 @@ Network (equations in spiking_attn/equations.py, wiring in spiking_attn/circuits
    fire somata turn them into rates proportional to phi_i(x) — for performer features
    exp(W_i x - |x|^2/2) / sqrt(m) — the exponential coming from the neuron model. Signed maps use an
    on and an off neuron per feature.
-3. Writing (one key per 250 ms slot; plasticity on in its last 150 ms): a teacher drives the readout
+3. Writing (one key per 400 ms slot; plasticity on in its last 300 ms): a teacher drives the readout
    neurons to the value v_j and the one-hot attention readout j; a spike-based Hebbian rule (pre and
    post traces, 20 ms) on the feature -> readout synapses accumulates H = sum_j v_j phi(k_j)^T, and each
    feature neuron's astrocyte process counts its spikes: p = sum_j phi(k_j).

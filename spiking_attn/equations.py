@@ -117,8 +117,8 @@ Astrocyte processes, one per feature neuron, and one astrocyte (the query being 
 
 Non-astrocytic alternative (``normaliser="neurons"``): n_norm integrate-and-fire normaliser
 neurons receive every feature neuron through synapses that count its spikes while writing
-(on_pre: w += learning(t), so w_i = p_i) and transmit while reading, so each fires at
-R_norm * a_t / T. Their spikes drive a slow inhibitory conductance g onto the feature -> readout
+(on_pre: w += learning(t), so w_i = p_i) and transmit throughout (so the inhibition never decays
+to nothing), so while query q_t is read each fires at R_norm * a_t / T. Their spikes drive a slow inhibitory conductance g onto the feature -> readout
 terminals (presynaptic, GABA_B-like inhibition, which is divisive)::
 
     tau_inh dg/dt = -g,   on normaliser spike: g += g_step = T / (n_norm * R_norm * tau_inh)
@@ -154,8 +154,9 @@ THRESHOLD = "v > v_theta"
 RESET = "v -= v_theta"
 INPUT_RESET = "v = v_drive * (v - v_theta) / (v_drive - v_theta)"
 
-KEY_SYNAPSE = Equations("w : volt (constant)")
+STATIC_SYNAPSE = Equations("w : volt (constant)")
 KEY_SYNAPSE_ON_PRE = "u_post += w"
+NORM_SYNAPSE_ON_PRE = "n_post += w"
 
 TRIPARTITE_SYNAPSE = Equations(
     """
@@ -168,7 +169,6 @@ TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w_att * gate\nglu += 1"
 SYNAPSE_TO_ASTROCYTE = "glu_total_post = glu_pre : 1 (summed)"
 ASTROCYTE_TO_SYNAPSE = "gate_post = 1 / (a_pre + a_half) : 1 (summed)"
 
-VALUE_SYNAPSE = Equations("w : volt (constant)")
 VALUE_SYNAPSE_ON_PRE = "v_post += w"
 
 
@@ -235,10 +235,16 @@ PROCESS_TO_ASTROCYTE = "glu_total_post = p_pre * glu_pre : 1 (summed)"
 
 # The non-astrocytic alternative: normaliser neurons and divisive (presynaptic) inhibition.
 NORMALISER_SYNAPSE = Equations("w : 1")
-NORMALISER_SYNAPSE_ON_PRE = "v_post += reading(t) * w * w_norm\nw += learning(t)"
+NORMALISER_SYNAPSE_ON_PRE = "v_post += w * w_norm\nw += learning(t)"
 INHIBITION = Equations("dg/dt = -g / tau_inh : 1")
 NORMALISER_TO_INHIBITION_ON_PRE = "g_post += g_step"
 INHIBITION_TO_SYNAPSE = "gate_post = 1 / g_pre : 1 (summed)"
+
+
+def on_off(x):
+    """Split signed values into the rates of an on/off pair: shape (..., 2), [max(x, 0), max(-x, 0)]."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.clip(np.stack([x, -x], axis=-1), 0, None)
 
 
 def input_drive(rate, tau_in, v_theta):

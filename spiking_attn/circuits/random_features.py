@@ -77,7 +77,7 @@ class FeatureParameters:
     dt: float = 0.1e-3
     step: float = 10e-3
     write_settle: float = 0.1
-    write_learn: float = 0.15
+    write_learn: float = 0.3
     read_settle: float = 0.4
     read_window: float = 0.4
     v_theta: float = 10e-3
@@ -175,11 +175,6 @@ class FeatureNetwork:
         )
 
 
-def _signed(x):
-    """On/off rates of a signed array: (..., 2) with [max(x, 0), max(-x, 0)]."""
-    return np.clip(np.stack([x, -x], axis=-1), 0, None)
-
-
 def build_random_features(problem, features=1000, feature_map="performer", write="plastic",
                           normaliser="astrocyte", astrocyte=True, parameters=FeatureParameters(), seed=0):
     """Build the random-feature network for ``problem``.
@@ -244,7 +239,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     half_norm = 0.5 * np.sum(token ** 2, axis=1)
     largest = max(np.abs(token).max(), half_norm.max())
     input_gain = p.input_rate / largest if largest > 0 else p.input_rate
-    input_rates = input_gain * np.concatenate([_signed(token).reshape(n_steps, 2 * D), half_norm[:, None]], axis=1)
+    input_rates = input_gain * np.concatenate([eq.on_off(token).reshape(n_steps, 2 * D), half_norm[:, None]], axis=1)
     input_drive = TimedArray(eq.input_drive(input_rates, p.tau_in, p.v_theta) * 1e3 * mV, dt=p.step * second)
     inputs = NeuronGroup(2 * D + 1, eq.INPUT_NEURON + eq.TIMED_DRIVE, threshold=eq.THRESHOLD,
                          reset=eq.INPUT_RESET, method="exact", name="input_neurons")
@@ -253,11 +248,12 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     # Feature dendrites: u -> delta_u * W_i . x (input pairs), n -> delta_u * |x|^2 / 2 (norm input).
     dendrites = NeuronGroup(m, eq.FEATURE_DENDRITE, method="euler", order=1, name="feature_dendrites")
     weight = p.delta_u / (input_gain * p.tau_d) * 1e3 * mV
-    projection = Synapses(inputs, dendrites, "w : volt (constant)", on_pre="u_post += w", name="projection_synapses")
+    projection = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE,
+                          name="projection_synapses")
     pre, post = np.meshgrid(np.arange(2 * D), np.arange(m), indexing="ij")
     projection.connect(i=pre.ravel(), j=post.ravel())
     projection.w = (np.array([1.0, -1.0])[pre % 2] * phi.W[post, pre // 2]).ravel() * weight
-    norm = Synapses(inputs, dendrites, "w : volt (constant)", on_pre="n_post += w", name="norm_synapses")
+    norm = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.NORM_SYNAPSE_ON_PRE, name="norm_synapses")
     norm.connect(i=2 * D, j=np.arange(m))
     norm.w = weight
 
@@ -280,7 +276,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     for j in range(T if write == "plastic" else 0):
         slot = slice(j * write_slot, (j + 1) * write_slot)
         teach["attention"][slot, j] = p.teacher_rate
-        teach["output"][slot] = p.teacher_rate * value_gain * _signed(problem.v[j]).ravel()
+        teach["output"][slot] = p.teacher_rate * value_gain * eq.on_off(problem.v[j]).ravel()
     teachers = {name: TimedArray(values * Hz, dt=p.step * second) for name, values in teach.items()}
     readouts = {name: NeuronGroup(values.shape[1], eq.readout_neuron(f"teacher_{name}"), threshold=eq.THRESHOLD,
                                   reset=eq.RESET, method="euler", name=f"{name}_neurons")
@@ -290,7 +286,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
 
     # Plastic tripartite synapses feature -> readout (H, written by the Hebbian rule or directly).
     plastic = {}
-    one_hot_and_values = {"attention": np.eye(T), "output": value_gain * _signed(problem.v).reshape(T, 2 * Dv)}
+    one_hot_and_values = {"attention": np.eye(T), "output": value_gain * eq.on_off(problem.v).reshape(T, 2 * Dv)}
     pair_features_k = split_features(phi(problem.k * scale))[:, :n_features]  # order of the feature neurons
     for name, group in readouts.items():
         synapses = Synapses(feature_neurons, group, eq.PLASTIC_SYNAPSE, on_pre=eq.PLASTIC_SYNAPSE_ON_PRE,

@@ -214,8 +214,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     # Input neurons: (t, i, on/off) -> index (t * D + i) * 2 + sign.
     q_max = np.abs(problem.q).max()
     input_gain = p.input_rate / q_max if q_max > 0 else p.input_rate
-    signed_q = np.stack([problem.q, -problem.q], axis=-1)  # (T, D, 2)
-    rates = input_gain * np.clip(signed_q, 0, None).ravel()
+    rates = input_gain * eq.on_off(problem.q).ravel()
     inputs = NeuronGroup(T * D * 2, eq.INPUT_NEURON + eq.CONSTANT_DRIVE, threshold=eq.THRESHOLD, reset=eq.INPUT_RESET,
                          method="exact", name="input_neurons")
     inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV
@@ -238,7 +237,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     key_post = (t_ * T + j_).ravel()
     sign = 1.0 - 2.0 * s_
     key_weight = sign * problem.k[j_, i_] / (np.sqrt(D) * input_gain * p.tau_d) * p.delta_u
-    keys = Synapses(inputs, dendrites, eq.KEY_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name="key_synapses")
+    keys = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name="key_synapses")
     keys.connect(i=key_pre, j=key_post)
     keys.w = key_weight.ravel() * 1e3 * mV
 
@@ -278,9 +277,8 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     t_, j_, d_, s_ = np.meshgrid(np.arange(T), np.arange(T), np.arange(Dv), np.arange(2), indexing="ij")
     value_pre = (t_ * T + j_).ravel()
     value_post = ((t_ * Dv + d_) * 2 + s_).ravel()
-    signed_v = np.stack([problem.v, -problem.v], axis=-1)  # (T, Dv, 2)
-    value_weight = p.v_theta * value_gain * np.clip(signed_v, 0, None)[j_, d_, s_]
-    values = Synapses(attention, outputs, eq.VALUE_SYNAPSE, on_pre=eq.VALUE_SYNAPSE_ON_PRE,
+    value_weight = p.v_theta * value_gain * eq.on_off(problem.v)[j_, d_, s_]
+    values = Synapses(attention, outputs, eq.STATIC_SYNAPSE, on_pre=eq.VALUE_SYNAPSE_ON_PRE,
                       name="value_synapses")
     values.connect(i=value_pre, j=value_post)
     values.w = value_weight.ravel() * 1e3 * mV
