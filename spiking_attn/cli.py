@@ -5,6 +5,7 @@
                      [--network softmax|random-features] [--features M] [--feature-map NAME]
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
     spiking-attn problem FILE.npz [--tokens T] [--dim D] [--seed S] [--overwrite]
+    spiking-attn cache list|clear [--cache-dir DIR]
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
@@ -66,7 +67,9 @@ def build_parser():
                               description="Simulate the spiking softmax head on a problem (a seeded random "
                                           "one by default), decode its attention from spike counts and "
                                           "compare it with exact softmax attention.")
-    run.add_argument("--input", metavar="FILE.npz", help="problem file with arrays q, k (T x D) and v (T x Dv)")
+    run.add_argument("--input", metavar="FILE.npz", nargs="+",
+                     help="problem file(s) with arrays q, k (T x D) and v (T x Dv), or folders of them; "
+                          "several make a batch: one build, one result folder per problem and batch.csv")
     run.add_argument("--tokens", type=_positive_int, metavar="T", help="tokens of the random problem (default 16)")
     run.add_argument("--dim", type=_positive_int, metavar="D", help="head size of the random problem (default 16)")
     run.add_argument("--seed", type=int, default=0, help="seed of the random problem and the initial phases (default 0)")
@@ -89,11 +92,21 @@ def build_parser():
                           "from the rate model (direct)")
     run.add_argument("--normaliser", choices=NORMALISERS, default="astrocyte",
                      help="random-features: the astrocyte (default) or normaliser neurons with divisive inhibition")
-    run.add_argument("--target", choices=TARGETS, default="cpp_standalone", help="Brian2 target (default cpp_standalone)")
+    run.add_argument("--target", choices=TARGETS, default="cpp_standalone",
+                     help="Brian2 target (default cpp_standalone; cuda_standalone needs brian2cuda and a GPU)")
     run.add_argument("--astrocyte", choices=("on", "off"), default="on",
                      help="'off' blocks gliotransmission: no division by the normaliser (default on)")
     run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
     run.add_argument("--overwrite", action="store_true", help="replace the contents of a non-empty --out")
+    run.add_argument("--cache-dir", metavar="DIR",
+                     help="build cache (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
+    run.add_argument("--threads", type=_positive_int, default=1, help="OpenMP threads of the C++ binary (default 1)")
+
+    cache = commands.add_parser("cache", help="list or clear the build cache",
+                                description="List or clear the compiled C++ builds kept between runs.")
+    cache.add_argument("action", choices=("list", "clear"))
+    cache.add_argument("--cache-dir", metavar="DIR",
+                       help="build cache (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
 
     problem = commands.add_parser("problem", help="write a seeded random problem to an .npz file",
                                   description="Write the seeded random problem that `run` would generate "
@@ -106,7 +119,39 @@ def build_parser():
     return parser
 
 
+def _input_files(paths):
+    """The .npz files named by ``paths`` (files, or folders whose .npz files are taken in order)."""
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(os.path.join(path, name) for name in os.listdir(path) if name.endswith(".npz"))
+            if not found:
+                raise InputError(f"{path}: folder holds no .npz files")
+            files += found
+        else:
+            files.append(path)
+    stems = [os.path.splitext(os.path.basename(name))[0] for name in files]
+    if len(set(stems)) != len(stems):
+        raise InputError("two input files share a name; their result folders would collide")
+    return files
+
+
+def _run_and_write(problem, options, folder):
+    """One problem of a batch, in its own process: Brian2 names its objects afresh there, so the
+    generated code is identical to the cached build's and nothing is recompiled."""
+    from .experiment import run_experiment, write_result
+
+    result = run_experiment(problem, **options)
+    write_result(result, folder)
+    return {key: value for key, value in result.summary.items() if not isinstance(value, dict)}
+
+
 def command_run(args):
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    import pandas as pd
+
     from .experiment import commit_output, prepare_output, run_experiment, write_result
     from .metrics import metrics_table
     from .problems import load_problem, random_problem
@@ -115,28 +160,67 @@ def command_run(args):
         if args.tokens is not None or args.dim is not None or args.score_sd is not None:
             raise InputError("--tokens, --dim and --score-sd describe the random problem; "
                              "they cannot be used with --input")
-        problem = load_problem(args.input)
+        problems = [load_problem(name) for name in _input_files(args.input)]  # all validated before any run
     else:
         score_sd = args.score_sd or (0.25 if args.network == "random-features" else 1.0)
-        problem = random_problem(tokens=args.tokens or 16, dim=args.dim or 16, seed=args.seed, score_sd=score_sd)
+        problems = [random_problem(tokens=args.tokens or 16, dim=args.dim or 16, seed=args.seed, score_sd=score_sd)]
     if args.scale != 1:
-        problem = problem.scaled(args.scale)
+        problems = [problem.scaled(args.scale) for problem in problems]
+    batch = len(problems) > 1
     out_dir = args.out or time.strftime("results/run-%Y%m%d-%H%M%S")
     staging = prepare_output(out_dir, overwrite=args.overwrite)
+    options = dict(network=args.network, duration=args.duration, target=args.target,
+                   astrocyte=args.astrocyte == "on", seed=args.seed, features=args.features,
+                   feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
+                   cache_dir=args.cache_dir, threads=args.threads)
+    rows = []
     try:
-        result = run_experiment(problem, network=args.network, duration=args.duration, target=args.target,
-                                astrocyte=args.astrocyte == "on", seed=args.seed, features=args.features,
-                                feature_map=args.feature_map, write=args.write, normaliser=args.normaliser)
-        write_result(result, staging)
+        if batch:
+            for number, problem in enumerate(problems, 1):
+                print(f"[spiking-attn] problem {number}/{len(problems)}: {problem.name}", file=sys.stderr, flush=True)
+                folder = os.path.join(staging, os.path.splitext(os.path.basename(problem.name))[0])
+                os.makedirs(folder)
+                with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    summary = pool.submit(_run_and_write, problem, options, folder).result()
+                rows.append({"problem": problem.name, **summary})
+        else:
+            result = run_experiment(problems[0], **options)
+            write_result(result, staging)
+        if batch:
+            pd.DataFrame(rows).to_csv(os.path.join(staging, "batch.csv"), index=False)
         commit_output(staging, out_dir)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already unless the run failed
-    table = metrics_table(result.metrics)
-    print(table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
+        shutil.rmtree(staging, ignore_errors=True)  # gone already unless a run failed
+    if batch:
+        table = pd.DataFrame(rows)[["problem", "row_tv_mean", "row_sum_error_max", "output_rel_error",
+                                    "reused_build", "build_seconds", "run_seconds"]]
+        print(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+        print(f"results: {out_dir}/ (one folder per problem, batch.csv)")
+        return 0
+    print(metrics_table(result.metrics).to_string(index=False, float_format=lambda value: f"{value:.5f}"))
     s = result.summary
-    print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s, "
-          f"run {s['run_seconds']:.1f} s")
+    print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s"
+          f"{' (reused build)' if s['reused_build'] else ''}, run {s['run_seconds']:.1f} s")
     print(f"results: {out_dir}/ (summary.json, metrics.csv, rows.csv, attention.npz, attention.png)")
+    return 0
+
+
+def command_cache(args):
+    from .cache import cache_root, clear, list_entries
+
+    root = cache_root(args.cache_dir)
+    if args.action == "clear":
+        removed, skipped = clear(root)
+        print(f"removed {removed} build(s) from {root}" + (f"; {skipped} in use, kept" if skipped else ""))
+        return 0
+    entries = list_entries(root)
+    if not entries:
+        print(f"build cache {root} is empty")
+        return 0
+    import pandas as pd
+
+    print(f"build cache {root}:")
+    print(pd.DataFrame(entries).to_string(index=False))
     return 0
 
 
@@ -158,7 +242,7 @@ def command_problem(args):
     return 0
 
 
-COMMANDS = {"run": command_run, "problem": command_problem}
+COMMANDS = {"run": command_run, "problem": command_problem, "cache": command_cache}
 
 
 def main(argv=None):

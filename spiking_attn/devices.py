@@ -1,28 +1,56 @@
-"""The device/run layer: build a head on a Brian2 target, run it, and return a Recording.
+"""The device/run layer: build a circuit on a Brian2 target, run it, and return a Recording.
 
-Targets: ``cpp_standalone`` (Brian2 generates and compiles a C++ project, then runs the binary)
-and the runtime targets ``cython`` and ``numpy`` (code generated and executed from Python).
+Targets: ``cpp_standalone`` (Brian2 generates and compiles a C++ project, then runs the binary;
+projects are kept in the build cache, :mod:`spiking_attn.cache`), ``cuda_standalone`` (the same on
+an NVIDIA GPU through brian2cuda) and the runtime targets ``cython`` and ``numpy`` (code generated
+and executed from Python).
 """
+import gc
+import os
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 
-from brian2 import defaultclock, device, prefs, second, set_device
+from brian2 import TimedArray, defaultclock, device, prefs, second, set_device
 from brian2.devices.device import reset_device
 
+from .cache import cache_entry, cache_root, mark_complete
 from .errors import InputError
 
-TARGETS = ("cpp_standalone", "cython", "numpy")
+TARGETS = ("cpp_standalone", "cython", "numpy", "cuda_standalone")
+STANDALONE = ("cpp_standalone", "cuda_standalone")
 
 
 @dataclass(frozen=True)
 class Timings:
-    """Wall-clock seconds spent building (code generation, compilation) and running."""
+    """Wall-clock seconds spent building (code generation, compilation) and running.
+
+    ``reused_build`` is True when a complete standalone build of the same structure was found in
+    the cache, so nothing was compiled.
+    """
 
     build_seconds: float
     run_seconds: float
+    reused_build: bool = False
+
+
+def check_target(target):
+    """Raise InputError if ``target`` cannot run on this machine."""
+    if target not in TARGETS:
+        raise InputError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    if target == "cuda_standalone":
+        try:
+            import brian2cuda  # noqa: F401
+        except ImportError:
+            raise InputError("target cuda_standalone needs brian2cuda (pip install brian2cuda; it needs "
+                             "Python >= 3.12), nvcc and an NVIDIA GPU") from None
+        if not shutil.which("nvidia-smi") or not shutil.which("nvcc"):
+            raise InputError("target cuda_standalone needs an NVIDIA GPU (nvidia-smi) and the CUDA compiler nvcc")
+    elif target != "numpy" and not any(shutil.which(name) for name in ("g++", "c++", "clang++")):
+        raise InputError(f"target {target} needs a C++ compiler (g++) and none was found; "
+                         "install one or use --target numpy")
 
 
 def stderr_progress(message):
@@ -30,7 +58,7 @@ def stderr_progress(message):
     print(f"[spiking-attn] {message}", file=sys.stderr, flush=True)
 
 
-def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress):
+def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress, cache_dir=None, threads=1):
     """Build a circuit on a Brian2 target, simulate it and return its recording.
 
     Parameters
@@ -38,12 +66,17 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
     build : callable
         Called with no arguments once the target is active; returns a circuit with attributes
         ``network`` (brian2.Network), ``namespace`` (dict), ``duration`` (simulated seconds) and
-        methods ``describe()`` (one line) and ``recording()`` (a :class:`Recording`).
+        methods ``describe()`` (one line), ``structure()`` (what shapes the generated code, for
+        the cache key) and ``recording()`` (a :class:`Recording`).
     target : {'cpp_standalone', 'cython', 'numpy'}
     dt : float
         Time step (s).
     progress : callable
         Receives one-line progress messages.
+    cache_dir : str, optional
+        Build cache folder (standalone targets); see :func:`spiking_attn.cache.cache_root`.
+    threads : int
+        OpenMP threads of the cpp_standalone binary (compiled in, so part of the cache key).
 
     Returns
     -------
@@ -52,16 +85,15 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
     recording : Recording
     timings : Timings
     """
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
-    if target != "numpy" and not any(shutil.which(name) for name in ("g++", "c++", "clang++")):
-        raise InputError(f"target {target} needs a C++ compiler (g++) and none was found; "
-                         "install one or use --target numpy")
-    standalone = target == "cpp_standalone"
-    build_dir = tempfile.mkdtemp(prefix="spiking_attn_build_") if standalone else None
+    check_target(target)
+    if int(threads) != threads or threads < 1:
+        raise InputError(f"threads must be a whole number >= 1, got {threads}")
+    standalone = target in STANDALONE
     try:
         if standalone:
-            set_device("cpp_standalone", directory=build_dir, build_on_run=False)
+            set_device(target, build_on_run=False)
+            if target == "cpp_standalone":
+                prefs.devices.cpp_standalone.openmp_threads = 0 if threads == 1 else int(threads)
         else:
             prefs.codegen.target = target
         defaultclock.dt = dt * second
@@ -71,25 +103,43 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
         run = dict(namespace=circuit.namespace, report="stderr", report_period=10 * second)
         if standalone:
             circuit.network.run(circuit.duration * second, **run)
-            progress("generating and compiling C++ code ...")
-            device.build(directory=build_dir, compile=True, run=False, with_output=False)
-            build_seconds = time.perf_counter() - start
-            progress(f"compiled in {build_seconds:.1f} s; running ...")
-            start = time.perf_counter()
-            device.run(directory=build_dir, with_output=True)
+            constants = {name: repr(value) for name, value in circuit.namespace.items()
+                         if not isinstance(value, TimedArray)}
+            structure = {**circuit.structure(), "target": target, "threads": threads, "dt": dt,
+                         "constants": constants}
+            with cache_entry(cache_root(cache_dir), structure) as (folder, reused):
+                progress(f"reusing the compiled build in {folder}" if reused
+                         else f"generating and compiling C++ code in {folder} ...")
+                device.build(directory=folder, compile=True, run=False, with_output=False)
+                if not reused:
+                    mark_complete(folder)
+                build_seconds = time.perf_counter() - start
+                progress(f"{'ready' if reused else 'compiled'} in {build_seconds:.1f} s; running ...")
+                start = time.perf_counter()
+                results = tempfile.mkdtemp(prefix="results-", dir=folder)
+                try:
+                    device.run(directory=folder, results_directory=os.path.relpath(results, folder),
+                               with_output=True)
+                    run_seconds = time.perf_counter() - start
+                    recording = circuit.recording()
+                finally:
+                    shutil.rmtree(results, ignore_errors=True)
         else:
+            reused = False
             progress(f"generating {target} code ...")
             circuit.network.run(0 * second, namespace=circuit.namespace)
             build_seconds = time.perf_counter() - start
             progress(f"code ready in {build_seconds:.1f} s; running ...")
             start = time.perf_counter()
             circuit.network.run(circuit.duration * second, **run)
-        run_seconds = time.perf_counter() - start
+            run_seconds = time.perf_counter() - start
+            recording = circuit.recording()
         progress(f"simulated {circuit.duration:g} s in {run_seconds:.1f} s")
-        return circuit, circuit.recording(), Timings(build_seconds=build_seconds, run_seconds=run_seconds)
+        return circuit, recording, Timings(build_seconds=build_seconds, run_seconds=run_seconds, reused_build=reused)
     finally:
         if standalone:
             device.reinit()
             reset_device("runtime")
-            shutil.rmtree(build_dir, ignore_errors=True)
+            prefs.devices.cpp_standalone.openmp_threads = 0
         defaultclock.dt = 0.1e-3 * second
+        gc.collect()  # frees the objects' names, so a same-shaped circuit generates identical code

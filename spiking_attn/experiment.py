@@ -82,7 +82,7 @@ def _builder(problem, network, duration, astrocyte, seed, parameters, features, 
 
 def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,
                    features=1000, feature_map="performer", write="plastic", normaliser="astrocyte",
-                   parameters=None, progress=stderr_progress):
+                   parameters=None, progress=stderr_progress, cache_dir=None, threads=1):
     """Simulate a network on ``problem`` and measure it against exact softmax attention.
 
     Parameters
@@ -106,6 +106,10 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         Defaults to the network's default parameters.
     progress : callable
         Receives progress lines.
+    cache_dir : str, optional
+        Build cache for the standalone targets (see :mod:`spiking_attn.cache`).
+    threads : int
+        OpenMP threads of the cpp_standalone binary.
 
     Returns
     -------
@@ -114,7 +118,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     build, dt = _builder(problem, network, duration, astrocyte, seed, parameters, features, feature_map,
                          write, normaliser)
     exact = softmax_attention(problem.q, problem.k, problem.v)
-    circuit, recording, timings = simulate(build, target=target, dt=dt, progress=progress)
+    circuit, recording, timings = simulate(build, target=target, dt=dt, progress=progress, cache_dir=cache_dir,
+                                           threads=threads)
     decoded = decode(recording)
     metrics = attention_metrics(exact, decoded)
     if network == "random-features":
@@ -130,6 +135,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         **circuit.summary(),
         "build_seconds": timings.build_seconds,
         "run_seconds": timings.run_seconds,
+        "reused_build": timings.reused_build,
+        "threads": threads,
         "target": target,
         "astrocyte": astrocyte,
         "problem": problem.name,

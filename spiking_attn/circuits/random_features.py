@@ -131,6 +131,13 @@ class FeatureNetwork:
 
     encoding_population = "feature"
 
+    def structure(self):
+        """What shapes the generated code; the gains inlined as constants join it in the cache key."""
+        p = self.problem
+        return {"network": "random-features", "tokens": p.tokens, "dim": p.dim, "value_dim": p.value_dim,
+                "features": self.feature_map.features, "feature_map": self.feature_map.name, "write": self.write,
+                "normaliser": self.normaliser, "astrocyte": self.astrocyte, "parameters": asdict(self.parameters)}
+
     def summary(self):
         """Settings for ``summary.json``."""
         p = self.parameters

@@ -138,6 +138,12 @@ class SoftmaxHead:
 
     encoding_population = "score"
 
+    def structure(self):
+        """Everything that shapes the generated code (the input values do not)."""
+        p = self.problem
+        return {"network": "softmax", "tokens": p.tokens, "dim": p.dim, "value_dim": p.value_dim,
+                "astrocyte": self.astrocyte, "read_seconds": self.read_seconds, "parameters": asdict(self.parameters)}
+
     def summary(self):
         """Settings for ``summary.json``."""
         return {
