@@ -1,9 +1,10 @@
 """The ``spiking-attn`` command line.
 
     spiking-attn run [--input FILE.npz] [--tokens T] [--dim D] [--seed S] [--scale X] [--score-sd X]
-                     [--duration SEC] [--target cpp_standalone|cython|numpy] [--astrocyte on|off]
+                     [--duration SEC] [--target cpp_standalone|cython|numpy|cuda_standalone] [--astrocyte on|off]
                      [--network softmax|random-features] [--features M] [--feature-map NAME]
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
+                     [--cache-dir DIR] [--threads N]
     spiking-attn problem FILE.npz [--tokens T] [--dim D] [--seed S] [--overwrite]
     spiking-attn cache list|clear [--cache-dir DIR]
 

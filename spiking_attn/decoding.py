@@ -83,6 +83,13 @@ class Decoded:
     window: float
 
 
+def trace_every_millisecond(times, values, dt):
+    """Keep one sample per millisecond of a trace recorded every time step (monitors share the
+    default clock: a second clock would make Brian2's generated code vary from build to build)."""
+    step = max(1, int(round(1e-3 / dt)))
+    return np.asarray(times)[::step], np.asarray(values)[:, ::step]
+
+
 def spike_counts(indices, times, size, start, stop):
     """Spikes of each of ``size`` neurons with start <= time < stop."""
     inside = (times >= start) & (times < stop)

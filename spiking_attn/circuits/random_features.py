@@ -26,12 +26,11 @@ from brian2 import (
     TimedArray,
     linked_var,
     mV,
-    ms,
     second,
 )
 
 from .. import equations as eq
-from ..decoding import Recording
+from ..decoding import Recording, trace_every_millisecond
 from ..features import SIGNED_MAPS, TRUNCATION, random_feature_attention, random_feature_map, split_features
 
 WRITE_MODES = ("plastic", "direct")
@@ -166,12 +165,14 @@ class FeatureNetwork:
         populations = ("input", "feature", "attention", "output")
         normaliser_trace = m["normaliser"]
         variable = "a" if self.normaliser == "astrocyte" else "g"
+        times, response = trace_every_millisecond(normaliser_trace.t[:] / second,
+                                                  getattr(normaliser_trace, variable)[:], self.parameters.dt)
         return Recording(
             spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
                     for name in populations},
             sizes={name: len(m[name].source) for name in populations},
-            astrocyte_times=np.asarray(normaliser_trace.t[:] / second),
-            astrocyte_response=np.asarray(getattr(normaliser_trace, variable)[:]),
+            astrocyte_times=times,
+            astrocyte_response=response,
             windows=self.windows,
             attention_neurons=np.tile(np.arange(T), (T, 1)),
             output_neurons=np.tile(np.arange(2 * Dv).reshape(Dv, 2), (T, 1, 1)),
@@ -325,7 +326,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         to_astrocyte.connect()
         objects += [processes, to_process, astrocyte_group, to_astrocyte]
         divider, gate_equation = astrocyte_group, eq.ASTROCYTE_TO_SYNAPSE
-        monitors["normaliser"] = StateMonitor(astrocyte_group, "a", record=True, dt=1 * ms, name="astrocyte_trace")
+        monitors["normaliser"] = StateMonitor(astrocyte_group, "a", record=True, name="astrocyte_trace")
     else:
         normaliser_neurons = NeuronGroup(p.normaliser_neurons, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD,
                                          reset=eq.RESET, name="normaliser_neurons")
@@ -342,7 +343,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         to_inhibition.connect()
         objects += [normaliser_neurons, counting, inhibition, to_inhibition]
         divider, gate_equation = inhibition, eq.INHIBITION_TO_SYNAPSE
-        monitors["normaliser"] = StateMonitor(inhibition, "g", record=True, dt=1 * ms, name="inhibition_trace")
+        monitors["normaliser"] = StateMonitor(inhibition, "g", record=True, name="inhibition_trace")
         monitors["normaliser_spikes"] = SpikeMonitor(normaliser_neurons, name="normaliser_spikes")
     if astrocyte:
         for name, synapses in plastic.items():

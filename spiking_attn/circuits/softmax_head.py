@@ -16,12 +16,11 @@ from brian2 import (
     StateMonitor,
     Synapses,
     mV,
-    ms,
     second,
 )
 
 from .. import equations as eq
-from ..decoding import Recording
+from ..decoding import Recording, trace_every_millisecond
 from ..problems import Problem
 
 
@@ -175,12 +174,14 @@ class SoftmaxHead:
         T, Dv = self.problem.tokens, self.problem.value_dim
         settle, end = self.parameters.settle, self.duration
         populations = ("input", "score", "attention", "output")
+        times, response = trace_every_millisecond(m["astrocyte"].t[:] / second, m["astrocyte"].a[:],
+                                                  self.parameters.dt)
         return Recording(
             spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
                     for name in populations},
             sizes={name: len(m[name].source) for name in populations},
-            astrocyte_times=np.asarray(m["astrocyte"].t[:] / second),
-            astrocyte_response=np.asarray(m["astrocyte"].a[:]),
+            astrocyte_times=times,
+            astrocyte_response=response,
             windows=np.tile([settle, end], (T, 1)),
             attention_neurons=np.arange(T * T).reshape(T, T),
             output_neurons=np.arange(T * Dv * 2).reshape(T, Dv, 2),
@@ -294,7 +295,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         "score": SpikeMonitor(scores, name="score_spikes"),
         "attention": SpikeMonitor(attention, name="attention_spikes"),
         "output": SpikeMonitor(outputs, name="output_spikes"),
-        "astrocyte": StateMonitor(astrocytes, "a", record=True, dt=1 * ms, name="astrocyte_trace"),
+        "astrocyte": StateMonitor(astrocytes, "a", record=True, name="astrocyte_trace"),
     }
     network = Network(*objects, values, outputs, *monitors.values())
     return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
