@@ -1,5 +1,6 @@
 """The command line: bad input gets one line and exit code 2, and leaves no result behind."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -130,4 +131,12 @@ def test_bad_random_feature_options(tmp_path, capsys, args, fragment):
     out = tmp_path / "out"
     code, captured = run_cli(capsys, "run", *args, "--target", "numpy", "--out", str(out))
     assert_one_line_error(code, captured, fragment)
+    assert not out.exists()
+
+
+def test_cuda_target_without_brian2cuda_is_reported(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "brian2cuda", None)  # makes `import brian2cuda` fail
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", "--target", "cuda_standalone", "--out", str(out))
+    assert_one_line_error(code, captured, "needs brian2cuda")
     assert not out.exists()
