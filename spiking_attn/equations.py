@@ -28,7 +28,8 @@ so they share one dendritic compartment (computed once); their somata start at d
 phases::
 
     tau_d du/dt = -u                               dendrite of pair (t, j) (volt)
-    dv/dt = r_score * v_theta * exp(u / delta_u)   soma: threshold v > v_theta, reset v -= v_theta
+    current = exp(u / delta_u)                     exponential dendritic current (per pair, once a step)
+    dv/dt = r_score * v_theta * current            soma: threshold v > v_theta, reset v -= v_theta
 
   The soma has no leak, so its rate equals its input current divided by the threshold:
   r = r_score * exp(u / delta_u) = r_score * exp(s_tj). (A somatic leak would turn the rate curve
@@ -132,12 +133,17 @@ INPUT_NEURON = Equations("dv/dt = (v_drive - v) / tau_in : volt")
 CONSTANT_DRIVE = Equations("v_drive : volt (constant)")
 TIMED_DRIVE = Equations("v_drive = input_drive(t, i) : volt")
 
-DENDRITE = Equations("du/dt = -u / tau_d : volt")
+DENDRITE = Equations(
+    """
+    du/dt = -u / tau_d : volt
+    current = exp(u / delta_u) : 1 (constant over dt)
+    """
+)
 
 SCORE_NEURON = Equations(
     """
-    dv/dt = r_score * v_theta * exp(u / delta_u) : volt
-    u : volt (linked)
+    dv/dt = r_score * v_theta * current : volt
+    current : 1 (linked)
     """
 )
 

@@ -235,7 +235,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     # Score neurons: (t, j, member) -> index (t * T + j) * P + member, on the dendrite of (t, j).
     scores = NeuronGroup(T * T * P, eq.SCORE_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET,
                          method="euler", name="score_neurons")
-    scores.u = linked_var(dendrites, "u", index=np.arange(T * T * P) // P)
+    scores.current = linked_var(dendrites, "current", index=np.arange(T * T * P) // P)
     scores.v = rng.uniform(0, 1, T * T * P) * v_theta
 
     # Key synapses: input (t, i, sign) -> the dendrite of every pair (t, j) of the same query.
