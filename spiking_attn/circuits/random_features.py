@@ -32,29 +32,26 @@ from brian2 import (
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
 from ..features import SIGNED_MAPS, TRUNCATION, random_feature_attention, random_feature_map, split_features
+from .parameters import CommonParameters
 
 WRITE_MODES = ("plastic", "direct")
 NORMALISERS = ("astrocyte", "neurons")
 
 
 @dataclass(frozen=True)
-class FeatureParameters:
-    """Parameters of the random-feature network (plain floats in SI units).
+class FeatureParameters(CommonParameters):
+    """Parameters of the random-feature network, beside :class:`CommonParameters` (SI units).
 
     Attributes
     ----------
-    dt : float
-        Simulation time step (s).
     step : float
         Time unit of the protocol (s); every phase length is a multiple of it.
     write_settle, write_learn : float
         Per token while writing: settling, then the window in which plasticity is on (s).
     read_settle, read_window : float
         Per query while reading: settling, then the counting window (s).
-    v_theta, tau_in, input_rate : float
-        Threshold (V), LIF input time constant (s), rate of the busiest input neuron (Hz).
-    tau_d, delta_u : float
-        Feature dendrite time constant (s) and exponential slope (V).
+    tau_d : float
+        Feature dendrite time constant (s).
     feature_rate : float
         Rate of the busiest feature neuron of the problem (Hz).
     tau_hebb : float
@@ -63,8 +60,6 @@ class FeatureParameters:
         R_teach: readout rate while writing a value c * v = 1 (Hz).
     attention_rate : float
         R_att: readout rate while reading an attention weight 1 (Hz).
-    tau_glu, tau_a : float
-        Cleft glutamate (at least dt) and astrocyte time constants (s).
     resting_response : float
         The fixed divisor of every synapse when the division is blocked (``astrocyte=False``);
         independent of T, so the unnormalised output grows with T.
@@ -73,31 +68,23 @@ class FeatureParameters:
         inhibitory conductance's time constant (s).
     """
 
-    dt: float = 0.1e-3
     step: float = 10e-3
     write_settle: float = 0.1
     write_learn: float = 0.3
     read_settle: float = 0.4
     read_window: float = 0.4
-    v_theta: float = 10e-3
-    tau_in: float = 20e-3
-    input_rate: float = 1000.0
     tau_d: float = 20e-3
-    delta_u: float = 2e-3
     feature_rate: float = 4000.0
     tau_hebb: float = 20e-3
     teacher_rate: float = 200.0
     attention_rate: float = 4000.0
-    tau_glu: float = 0.1e-3
-    tau_a: float = 100e-3
     resting_response: float = 16.0
     normaliser_neurons: int = 16
     normaliser_rate: float = 200.0
     tau_inh: float = 20e-3
 
     def __post_init__(self):
-        if self.tau_glu < self.dt:
-            raise ValueError(f"tau_glu ({self.tau_glu} s) must be at least dt ({self.dt} s)")
+        super().__post_init__()
         for name in ("write_settle", "write_learn", "read_settle", "read_window"):
             steps = getattr(self, name) / self.step
             if abs(steps - round(steps)) > 1e-9 or steps < 1:

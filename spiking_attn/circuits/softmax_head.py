@@ -22,61 +22,34 @@ from brian2 import (
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
 from ..problems import Problem
+from .parameters import CommonParameters
 
 
 @dataclass(frozen=True)
-class HeadParameters:
-    """Parameters of the softmax head (plain floats in SI units: seconds, volts, hertz).
+class HeadParameters(CommonParameters):
+    """Parameters of the softmax head, beside :class:`CommonParameters` (SI units).
 
     Attributes
     ----------
-    dt : float
-        Simulation time step (s).
     settle : float
         Settling time before the read (counting) window (s): dendrites reach the scores
         (5 tau_d) and the astrocytes their normaliser (5 tau_a).
-    v_theta : float
-        Firing threshold of every neuron, measured from rest (V).
-    tau_in : float
-        Membrane time constant of the LIF input neurons (s).
-    input_rate : float
-        Rate of the input neuron that carries the largest |q_ti| of the problem (Hz); the
-        encoding gain is g_in = input_rate / max|q|.
     tau_d : float
         Time constant of the score neurons' passive dendrite (s).
-    delta_u : float
-        Slope of the exponential dendritic current (V): rate = r_score * exp(u / delta_u).
     r_score : float
-        Rate of one score neuron at score 0 (Hz).
+        Rate of one score neuron at score 0 (Hz): rate = r_score * exp(u / delta_u).
     n_score : int
         Score neurons per (query, key) pair; their somata start at different phases.
-    tau_glu : float
-        Decay of glutamate in a tripartite synapse's cleft (s); at least ``dt``. The default,
-        ``dt``, clears each release within one step (see :mod:`spiking_attn.equations`).
-    tau_a : float
-        Astrocyte integration time constant (s).
     attention_rate : float
         R_att, the summed rate of one row of attention neurons when normalised (Hz); the
         decoded attention is count / (R_att * window).
     """
 
-    dt: float = 0.1e-3
     settle: float = 0.5
-    v_theta: float = 10e-3
-    tau_in: float = 20e-3
-    input_rate: float = 1000.0
     tau_d: float = 40e-3
-    delta_u: float = 2e-3
     r_score: float = 10.0
     n_score: int = 8
-    tau_glu: float = 0.1e-3
-    tau_a: float = 100e-3
     attention_rate: float = 1000.0
-
-    def __post_init__(self):
-        if self.tau_glu < self.dt:
-            raise ValueError(f"tau_glu ({self.tau_glu} s) must be at least dt ({self.dt} s): "
-                             "the Euler step of the cleft's glutamate would overshoot")
 
     @property
     def w_att(self):
