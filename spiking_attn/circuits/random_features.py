@@ -32,6 +32,7 @@ from brian2 import (
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
 from ..features import SIGNED_MAPS, TRUNCATION, random_feature_attention, random_feature_map, split_features
+from .monitoring import spike_trains
 from .parameters import CommonParameters
 
 WRITE_MODES = ("plastic", "direct")
@@ -154,10 +155,10 @@ class FeatureNetwork:
         variable = "a" if self.normaliser == "astrocyte" else "g"
         times, response = trace_every_millisecond(normaliser_trace.t[:] / second,
                                                   getattr(normaliser_trace, variable)[:], self.parameters.dt)
+        spikes, sizes = spike_trains(m, populations)
         return Recording(
-            spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
-                    for name in populations},
-            sizes={name: len(m[name].source) for name in populations},
+            spikes=spikes,
+            sizes=sizes,
             astrocyte_times=times,
             astrocyte_response=response,
             windows=self.windows,

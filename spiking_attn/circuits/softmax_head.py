@@ -22,6 +22,7 @@ from brian2 import (
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
 from ..problems import Problem
+from .monitoring import spike_trains
 from .parameters import CommonParameters
 
 
@@ -149,10 +150,10 @@ class SoftmaxHead:
         populations = ("input", "score", "attention", "output")
         times, response = trace_every_millisecond(m["astrocyte"].t[:] / second, m["astrocyte"].a[:],
                                                   self.parameters.dt)
+        spikes, sizes = spike_trains(m, populations)
         return Recording(
-            spikes={name: (np.asarray(m[name].i[:], dtype=np.int64), np.asarray(m[name].t[:] / second))
-                    for name in populations},
-            sizes={name: len(m[name].source) for name in populations},
+            spikes=spikes,
+            sizes=sizes,
             astrocyte_times=times,
             astrocyte_response=response,
             windows=np.tile([settle, end], (T, 1)),
