@@ -18,8 +18,8 @@ Network (equations in spiking_attn/equations.py, wiring in spiking_attn/circuits
    neurons to the value v_j and the one-hot attention readout j; a spike-based Hebbian rule (pre and
    post traces, 20 ms) on the feature -> readout synapses accumulates H = sum_j v_j phi(k_j)^T, and each
    feature neuron's astrocyte process counts its spikes: p = sum_j phi(k_j).
-4. Reading (one query per 800 ms slot; counting in its last 400 ms): the astrocyte sums the glutamate
-   released by the features, weighted by its processes, and settles at a_t = p . phi(q_t)
+4. Reading (one query per 800 ms slot; counting in its last 400 ms): the astrocyte integrates the
+   glutamate released by the features, each release weighted by its process p_i, and settles at a_t = p . phi(q_t)
    (tau_a = 100 ms); gliotransmission scales every feature -> readout synapse by 1 / a_t, so the
    readouts carry y_t = H phi(q_t) / a_t and, for the one-hot values, the attention row.
 5. --write direct loads H and p from the rate model instead of simulating the writing phase.

@@ -11,13 +11,14 @@ Every query row t is read in parallel by its own copy of the circuit:
    g_in * max(+-q_ti, 0) (g_in = 1000 Hz / max|q|).
 2. Keys: input spikes reach the passive dendrite of each (query, key) pair through synapses of
    weight +-k_ji, so the dendritic potential settles at delta_u * s_tj (tau_d = 40 ms).
-3. Scores: an exponential dendritic current drives 8 integrate-and-fire somata per pair; each fires
-   at r_score * exp(s_tj) (r_score = 10 Hz), desynchronised by random initial phases.
-4. Astrocyte: one per query row ensheathes the T x 8 tripartite synapses from the row's score
-   neurons to its attention neurons. It sums the glutamate released at those synapses with a time
-   constant tau_a = 100 ms, so its response a_t settles at sum_j exp(s_tj) = Z_t; gliotransmission
-   scales each synapse it ensheathes by 1 / (a_t + a_half), where a_half, half the response to one
-   release, cancels the bias of a regular spiker seeing its own past releases decayed.
+3. Scores: an exponential dendritic current drives 4 integrate-and-fire somata per pair; each fires
+   at r_score * exp(s_tj) (r_score = 20 Hz), desynchronised by random initial phases.
+4. Astrocyte: one per query row ensheathes the T x 4 tripartite synapses from the row's score
+   neurons to its attention neurons. Each release there gives it a quantum of glutamate, which it
+   integrates with a time constant tau_a = 100 ms, so its response a_t settles at
+   sum_j exp(s_tj) = Z_t; gliotransmission (a summed variable of the astrocytes acting on the
+   synapses) scales each synapse it ensheathes by 1 / (a_t + a_half), where a_half, half the
+   response to one release, cancels the bias of a regular spiker seeing its own past releases decayed.
 5. Attention: neuron (t, j) therefore fires at R_att * exp(s_tj) / Z_t = R_att * A_tj
    (R_att = 1000 Hz); with one-hot values these rates are the attention matrix.
 6. Output: attention neuron (t, j) excites output pair (t, d) with weight proportional to

@@ -38,20 +38,25 @@ phases::
 
 Tripartite synapses score(t, j) -> attention(t, j), ensheathed by astrocyte t::
 
-    tau_glu dglu/dt = -glu                         glutamate in the cleft (dimensionless)
-    on_pre: v_post += w_att * gate;  glu += 1
+    on_pre: v_post += w_att * gate
 
-  With the default tau_glu = dt (Euler step), the cleft is cleared within one time step, so glu
-  counts the releases of the last step. ``gate`` is written by the astrocyte (gliotransmission).
+  ``gate`` is written by the astrocyte (gliotransmission) through a summed variable: Synapses
+  (the astrocytes) acting on Synapses (the tripartite synapses).
 
-Astrocytes, one per query row t, integrating the glutamate of every synapse they ensheathe::
+Astrocytes, one per query row t. Each release at a synapse it ensheathes delivers one quantum J
+of glutamate to the astrocyte's process (``release_to_astrocyte``, score neuron -> astrocyte)::
 
-    tau_a da/dt = glu_total / (release_gain * tau_glu) - a,   release_gain = n_score * r_score
-    glu_total = sum over ensheathed synapses of glu          (summed variable)
-    gate = 1 / (a + a_half),  a_half = 1 / (2 * n_score * r_score * tau_a)   (summed variable)
+    tau_a da/dt = -a,    on each release: a += J,    J = 1 / (release_gain * tau_a)
+    release_gain = n_score * r_score
+    gate_value = 1 / (a + a_half)                     (once per astrocyte and step)
+    gate = gate_value of the ensheathing astrocyte    (summed variable, on every tripartite synapse)
 
-  At steady state glu averages r * tau_glu at each synapse, so a = sum_j exp(s_tj) = Z_t:
-  the astrocyte's response *is* the softmax normaliser, and the gate divides by it.
+  At steady state a = J * tau_a * (sum of the release rates) = sum_j n_score r_score exp(s_tj) /
+  release_gain = sum_j exp(s_tj) = Z_t: the astrocyte's response *is* the softmax normaliser,
+  and the gate divides by it. (The quantum is the limit of a cleft cleared within one time step:
+  a glutamate variable per synapse decaying with tau_glu = dt and summed into the astrocyte every
+  step gives the same a, at the cost of 2 T^2 n_score operations per step; delivered as an event
+  it costs nothing between releases.)
 
   Why a_half: one release raises a by J = 1 / (n_score * r_score * tau_a). A regularly firing
   score neuron's own earlier releases are part of a, and just before its next spike that part has
@@ -105,11 +110,11 @@ Plastic tripartite synapses feature i -> readout o (spike-based Hebbian rule, tr
   For steady independent trains each writing window adds 2 tau_hebb r_i r_o t_learn to w, so after
   writing w_io = 2 tau_hebb t_learn sum_j r_i(k_j) r_o(v_j): H, up to a known gain.
 
-Astrocyte processes, one per feature neuron, and one astrocyte (the query being read)::
+Astrocyte processes, one per feature neuron (a synapse feature neuron -> astrocyte with strength
+p_i), and one astrocyte (the query being read)::
 
-    on feature spike: p += learning(t) (writing);  glu += 1 (tau_glu = dt, cleared within a step)
-    tau_a da/dt = glu_total / (release_gain * tau_glu) - a,   glu_total = sum_i p_i glu_i
-    release_gain = t_learn * r_feature^2,   gate = 1 / (a + a_half) on every plastic synapse
+    on feature spike: p += learning(t);  a += p * J,    J = 1 / (release_gain * tau_a)
+    tau_a da/dt = -a,   release_gain = t_learn * r_feature^2,   gate = 1 / (a + a_half) on every plastic synapse
 
   p_i counts feature i's spikes while writing (sum_j r_i(k_j) t_learn), so while query q is read
   a = sum_i p_i r_i(q) / release_gain = p . phi(q) = a_t, the rate model's astrocyte response, and
@@ -149,8 +154,8 @@ SCORE_NEURON = Equations(
 
 ASTROCYTE = Equations(
     """
-    da/dt = (glu_total / (release_gain * tau_glu) - a) / tau_a : 1
-    glu_total : 1
+    da/dt = -a / tau_a : 1
+    gate_value = 1 / (a + a_half) : 1 (constant over dt)
     """
 )
 
@@ -164,16 +169,13 @@ STATIC_SYNAPSE = Equations("w : volt (constant)")
 KEY_SYNAPSE_ON_PRE = "u_post += w"
 NORM_SYNAPSE_ON_PRE = "n_post += w"
 
-TRIPARTITE_SYNAPSE = Equations(
-    """
-    dglu/dt = -glu / tau_glu : 1 (clock-driven)
-    gate : 1
-    """
-)
-TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w_att * gate\nglu += 1"
+TRIPARTITE_SYNAPSE = Equations("gate : 1")
+TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w_att * gate"
 
-SYNAPSE_TO_ASTROCYTE = "glu_total_post = glu_pre : 1 (summed)"
-ASTROCYTE_TO_SYNAPSE = "gate_post = 1 / (a_pre + a_half) : 1 (summed)"
+RELEASE_TO_ASTROCYTE_ON_PRE = "a_post += release_quantum"
+# The normaliser (an astrocyte, or the inhibition of the neuron alternative) writes its gate
+# onto every synapse it acts on: Synapses acting on Synapses.
+GATE_TO_SYNAPSE = "gate_post = gate_value_pre : 1 (summed)"
 
 VALUE_SYNAPSE_ON_PRE = "v_post += w"
 
@@ -230,21 +232,19 @@ PLASTIC_SYNAPSE_ON_PRE = (
 )
 PLASTIC_SYNAPSE_ON_POST = "w += learning(t) * trace_feature\ntrace_readout += 1"
 
-PROCESS = Equations(
-    """
-    p : 1
-    dglu/dt = -glu / tau_glu : 1
-    """
-)
-FEATURE_TO_PROCESS_ON_PRE = "p_post += learning(t)\nglu_post += 1"
-PROCESS_TO_ASTROCYTE = "glu_total_post = p_pre * glu_pre : 1 (summed)"
+PROCESS = Equations("p : 1")
+PROCESS_ON_PRE = "p += learning(t)\na_post += p * release_quantum"
 
 # The non-astrocytic alternative: normaliser neurons and divisive (presynaptic) inhibition.
 NORMALISER_SYNAPSE = Equations("w : 1")
 NORMALISER_SYNAPSE_ON_PRE = "v_post += w * w_norm\nw += learning(t)"
-INHIBITION = Equations("dg/dt = -g / tau_inh : 1")
+INHIBITION = Equations(
+    """
+    dg/dt = -g / tau_inh : 1
+    gate_value = 1 / g : 1 (constant over dt)
+    """
+)
 NORMALISER_TO_INHIBITION_ON_PRE = "g_post += g_step"
-INHIBITION_TO_SYNAPSE = "gate_post = 1 / g_pre : 1 (summed)"
 
 
 def on_off(x):

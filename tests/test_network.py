@@ -99,11 +99,6 @@ def test_rows_with_a_small_normaliser_still_sum_to_one():
     assert result.metrics["row_sum_error_max"] <= 0.02
 
 
-def test_cleft_time_constant_below_dt_is_refused():
-    with pytest.raises(ValueError, match="tau_glu"):
-        HeadParameters(tau_glu=0.05e-3)
-
-
 def test_input_neurons_fire_at_the_encoded_rate():
     """The LIF input neurons with the precise-timing reset hit the inverse-rate-curve target."""
     prefs.codegen.target = "numpy"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class CommonParameters:
     """What every circuit has: the time step, the neurons' threshold, the LIF input encoding,
-    the dendrites' exponential slope and the astrocyte's time constants.
+    the dendrites' exponential slope and the astrocyte's time constant.
 
     Attributes
     ----------
@@ -19,9 +19,6 @@ class CommonParameters:
         Rate of the busiest input neuron of the problem (Hz); it sets the encoding gain.
     delta_u : float
         Slope of the exponential dendritic current (V).
-    tau_glu : float
-        Decay of glutamate in a tripartite synapse's cleft (s); at least ``dt``. The default,
-        ``dt``, clears each release within one step (see :mod:`spiking_attn.equations`).
     tau_a : float
         Astrocyte integration time constant (s).
     """
@@ -31,10 +28,5 @@ class CommonParameters:
     tau_in: float = 20e-3
     input_rate: float = 1000.0
     delta_u: float = 2e-3
-    tau_glu: float = 0.1e-3
     tau_a: float = 100e-3
 
-    def __post_init__(self):
-        if self.tau_glu < self.dt:
-            raise ValueError(f"tau_glu ({self.tau_glu} s) must be at least dt ({self.dt} s): "
-                             "the Euler step of the cleft's glutamate would overshoot")

@@ -85,7 +85,6 @@ class FeatureParameters(CommonParameters):
     tau_inh: float = 20e-3
 
     def __post_init__(self):
-        super().__post_init__()
         for name in ("write_settle", "write_learn", "read_settle", "read_window"):
             steps = getattr(self, name) / self.step
             if abs(steps - round(steps)) > 1e-9 or steps < 1:
@@ -302,18 +301,15 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     objects = [inputs, dendrites, projection, norm, feature_neurons, *readouts.values(), *plastic.values()]
     monitors = {}
     if normaliser == "astrocyte":
-        processes = NeuronGroup(n_features, eq.PROCESS, method="euler", name="astrocyte_processes")
-        if write == "direct":
-            processes.p = presynaptic
-        to_process = Synapses(feature_neurons, processes, on_pre=eq.FEATURE_TO_PROCESS_ON_PRE,
-                              name="feature_to_process")
-        to_process.connect(j="i")
         astrocyte_group = NeuronGroup(1, eq.ASTROCYTE, method="exact", name="astrocyte")
         astrocyte_group.a = float(T)
-        to_astrocyte = Synapses(processes, astrocyte_group, eq.PROCESS_TO_ASTROCYTE, name="process_to_astrocyte")
-        to_astrocyte.connect()
-        objects += [processes, to_process, astrocyte_group, to_astrocyte]
-        divider, gate_equation = astrocyte_group, eq.ASTROCYTE_TO_SYNAPSE
+        processes = Synapses(feature_neurons, astrocyte_group, eq.PROCESS, on_pre=eq.PROCESS_ON_PRE,
+                             name="astrocyte_processes")
+        processes.connect()
+        if write == "direct":
+            processes.p = presynaptic
+        objects += [astrocyte_group, processes]
+        divider = astrocyte_group
         monitors["normaliser"] = StateMonitor(astrocyte_group, "a", record=True, name="astrocyte_trace")
     else:
         normaliser_neurons = NeuronGroup(p.normaliser_neurons, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD,
@@ -330,12 +326,12 @@ def build_random_features(problem, features=1000, feature_map="performer", write
                                  name="normaliser_to_inhibition")
         to_inhibition.connect()
         objects += [normaliser_neurons, counting, inhibition, to_inhibition]
-        divider, gate_equation = inhibition, eq.INHIBITION_TO_SYNAPSE
+        divider = inhibition
         monitors["normaliser"] = StateMonitor(inhibition, "g", record=True, name="inhibition_trace")
         monitors["normaliser_spikes"] = SpikeMonitor(normaliser_neurons, name="normaliser_spikes")
     if astrocyte:
         for name, synapses in plastic.items():
-            gating = Synapses(divider, synapses, gate_equation, name=f"gate_{name}")
+            gating = Synapses(divider, synapses, eq.GATE_TO_SYNAPSE, name=f"gate_{name}")
             gating.connect()
             objects.append(gating)
 
@@ -355,9 +351,8 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         "z_clip": TRUNCATION,
         "tau_hebb": p.tau_hebb * second,
         "w_unit": w_unit * 1e3 * mV,
-        "tau_glu": p.tau_glu * second,
         "tau_a": p.tau_a * second,
-        "release_gain": release_gain * Hz,
+        "release_quantum": 1.0 / (release_gain * p.tau_a),
         "a_half": 0.0,
         "w_norm": p.v_theta * p.normaliser_rate / (release_gain * T) * 1e3 * mV,
         "tau_inh": p.tau_inh * second,

@@ -38,9 +38,12 @@ class HeadParameters(CommonParameters):
     tau_d : float
         Time constant of the score neurons' passive dendrite (s).
     r_score : float
-        Rate of one score neuron at score 0 (Hz): rate = r_score * exp(u / delta_u).
+        Rate of one score neuron at score 0 (Hz): rate = r_score * exp(u / delta_u). Scores
+        above ln(1 / (2 dt r_score)) (5.5 by default) saturate.
     n_score : int
-        Score neurons per (query, key) pair; their somata start at different phases.
+        Score neurons per (query, key) pair; their somata start at different phases. With
+        n_score * r_score fixed (the pair's spike budget), fewer, faster neurons count more
+        precisely and cost less per time step, but saturate at lower scores.
     attention_rate : float
         R_att, the summed rate of one row of attention neurons when normalised (Hz); the
         decoded attention is count / (R_att * window).
@@ -48,8 +51,8 @@ class HeadParameters(CommonParameters):
 
     settle: float = 0.5
     tau_d: float = 40e-3
-    r_score: float = 10.0
-    n_score: int = 8
+    r_score: float = 20.0
+    n_score: int = 4
     attention_rate: float = 1000.0
 
     @property
@@ -58,9 +61,14 @@ class HeadParameters(CommonParameters):
         return self.attention_rate * self.v_theta / (self.n_score * self.r_score)
 
     @property
+    def release_quantum(self):
+        """J, the astrocyte's response to one release, 1 / (n_score r_score tau_a)."""
+        return 1.0 / (self.n_score * self.r_score * self.tau_a)
+
+    @property
     def a_half(self):
-        """Half the astrocyte's response to one release, 1 / (2 n_score r_score tau_a)."""
-        return 0.5 / (self.n_score * self.r_score * self.tau_a)
+        """Half the astrocyte's response to one release, J / 2."""
+        return 0.5 * self.release_quantum
 
     def namespace(self):
         """The Brian2 namespace of the head's equations, with units."""
@@ -70,8 +78,7 @@ class HeadParameters(CommonParameters):
             "tau_d": self.tau_d * second,
             "delta_u": self.delta_u * 1e3 * mV,
             "r_score": self.r_score * Hz,
-            "release_gain": self.n_score * self.r_score * Hz,
-            "tau_glu": self.tau_glu * second,
+            "release_quantum": self.release_quantum,
             "tau_a": self.tau_a * second,
             "w_att": self.w_att * 1e3 * mV,
             "a_half": self.a_half,
@@ -231,19 +238,18 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     score_index = np.arange(T * T * P)
     tripartite.connect(i=score_index, j=score_index // P)
     tripartite.gate = 1.0 / T
-    tripartite.glu = p.r_score * p.tau_glu  # at rest every score is 0 and each neuron fires at r_score
 
     # Astrocytes: one per query row, ensheathing that row's T * P tripartite synapses
-    # (synapse s belongs to row s // (T * P)).
+    # (synapse s belongs to row s // (T * P)); each release there reaches the astrocyte.
     astrocytes = NeuronGroup(T, eq.ASTROCYTE, method="exact", name="astrocytes")
     astrocytes.a = float(T)
     astrocyte_of_synapse = score_index // (T * P)
-    synapse_to_astrocyte = Synapses(tripartite, astrocytes, eq.SYNAPSE_TO_ASTROCYTE,
-                                    name="synapse_to_astrocyte")
-    synapse_to_astrocyte.connect(i=score_index, j=astrocyte_of_synapse)
-    objects = [inputs, dendrites, scores, keys, attention, tripartite, astrocytes, synapse_to_astrocyte]
+    release_to_astrocyte = Synapses(scores, astrocytes, on_pre=eq.RELEASE_TO_ASTROCYTE_ON_PRE,
+                                    name="release_to_astrocyte")
+    release_to_astrocyte.connect(i=score_index, j=astrocyte_of_synapse)
+    objects = [inputs, dendrites, scores, keys, attention, tripartite, astrocytes, release_to_astrocyte]
     if astrocyte:
-        astrocyte_to_synapse = Synapses(astrocytes, tripartite, eq.ASTROCYTE_TO_SYNAPSE,
+        astrocyte_to_synapse = Synapses(astrocytes, tripartite, eq.GATE_TO_SYNAPSE,
                                         name="astrocyte_to_synapse")
         astrocyte_to_synapse.connect(i=astrocyte_of_synapse, j=score_index)
         objects.append(astrocyte_to_synapse)
