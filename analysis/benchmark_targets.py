@@ -58,9 +58,9 @@ def main():
         for label, extra in runs:
             out = os.path.join(work, f"T{tokens}-{label.replace(' ', '-')}")
             summary, wall, peak = timed_run(shape + extra, out)
-            neurons = sum(summary["neurons"].values())
             rows.append({
-                "tokens": tokens, "dim": args.dim, "run": label, "neurons": neurons,
+                "tokens": tokens, "dim": args.dim, "run": label, "neurons": sum(summary["neurons"].values()),
+                "synapses": sum(summary["synapses"].values()), "spikes": sum(summary["spikes"].values()),
                 "reused_build": summary["reused_build"], "build_seconds": summary["build_seconds"],
                 "run_seconds": summary["run_seconds"], "wall_seconds": wall,
                 "run_seconds_per_simulated_second": summary["run_seconds"] / summary["simulated_seconds"],

@@ -44,6 +44,8 @@ class Recording:
         c.
     phases : dict of str -> (float, float)
         Named time intervals for figures (e.g. ``settling``, ``writing``, ``reading``).
+    synapses : dict of str -> int
+        Number of synapses of each Brian2 Synapses object of the network, by name.
     """
 
     spikes: dict
@@ -57,6 +59,7 @@ class Recording:
     attention_rate: float
     value_gain: float
     phases: dict = field(default_factory=dict)
+    synapses: dict = field(default_factory=dict)
 
     @property
     def tokens(self):

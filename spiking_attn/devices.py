@@ -11,9 +11,9 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from brian2 import Function, NeuronGroup, TimedArray, defaultclock, device, prefs, second, set_device
+from brian2 import Function, NeuronGroup, Synapses, TimedArray, defaultclock, device, prefs, second, set_device
 from brian2.devices.device import reset_device
 
 from .cache import cache_entry, cache_root, mark_complete
@@ -102,6 +102,12 @@ def progress_reporter(duration):
     return group
 
 
+def recorded(circuit):
+    """The circuit's recording, with the synapse count of each of its Synapses objects."""
+    synapses = {obj.name: len(obj) for obj in circuit.network.objects if isinstance(obj, Synapses)}
+    return replace(circuit.recording(), synapses=synapses)
+
+
 def stderr_progress(message):
     """Print a progress line to standard error."""
     print(f"[spiking-attn] {message}", file=sys.stderr, flush=True)
@@ -172,7 +178,7 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
                     device.run(directory=folder, results_directory=os.path.relpath(results, folder),
                                with_output=True)
                     run_seconds = time.perf_counter() - start
-                    recording = circuit.recording()
+                    recording = recorded(circuit)
                 finally:
                     shutil.rmtree(results, ignore_errors=True)
         else:
@@ -185,7 +191,7 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
             circuit.network.run(circuit.duration * second, namespace=circuit.namespace, report="stderr",
                                 report_period=REPORT_PERIOD * second)
             run_seconds = time.perf_counter() - start
-            recording = circuit.recording()
+            recording = recorded(circuit)
         progress(f"simulated {circuit.duration:g} s in {run_seconds:.1f} s")
         return circuit, recording, Timings(build_seconds=build_seconds, run_seconds=run_seconds, reused_build=reused)
     finally:

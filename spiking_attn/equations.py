@@ -95,6 +95,9 @@ Feature neurons (an on and, for signed maps, an off neuron per feature; integrat
 
   so the rate is r_feature * max(+-phi_i(x), 0): the feature map, exponential included, comes from
   the neuron model. r_feature is set so the busiest neuron of the problem fires at a fixed rate.
+  The gains that depend on the problem (r_feature, w_unit, w_norm and the process quantum J) are
+  state variables, filled with arrays (which standalone code reads from files), not constants in
+  the code, so every problem of the same shape runs on the same compiled binary.
 
 Readout neurons (one-hot ``attention`` neurons for keys j, signed ``output`` pairs for values):
 integrate-and-fire somata driven, while writing, by a teacher (rate = R_teach * c * value)::
@@ -210,6 +213,7 @@ def feature_neuron(feature_map):
         n : volt (linked)
         b : 1 (constant)
         polarity : 1 (constant)
+        r_feature : Hz (constant)
         """
     )
 
@@ -223,6 +227,7 @@ PLASTIC_SYNAPSE = Equations(
     """
     w : 1
     gate : 1
+    w_unit : volt (constant)
     dtrace_feature/dt = -trace_feature / tau_hebb : 1 (event-driven)
     dtrace_readout/dt = -trace_readout / tau_hebb : 1 (event-driven)
     """
@@ -232,11 +237,21 @@ PLASTIC_SYNAPSE_ON_PRE = (
 )
 PLASTIC_SYNAPSE_ON_POST = "w += learning(t) * trace_feature\ntrace_readout += 1"
 
-PROCESS = Equations("p : 1")
+PROCESS = Equations(
+    """
+    p : 1
+    release_quantum : 1 (constant)
+    """
+)
 PROCESS_ON_PRE = "p += learning(t)\na_post += p * release_quantum"
 
 # The non-astrocytic alternative: normaliser neurons and divisive (presynaptic) inhibition.
-NORMALISER_SYNAPSE = Equations("w : 1")
+NORMALISER_SYNAPSE = Equations(
+    """
+    w : 1
+    w_norm : volt (constant)
+    """
+)
 NORMALISER_SYNAPSE_ON_PRE = "v_post += w * w_norm\nw += learning(t)"
 INHIBITION = Equations(
     """

@@ -147,6 +147,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         f"{population}_rate_max_hz": rate_max,
         "saturated": rate_max > saturation_rate,
         "neurons": {name: size for name, size in recording.sizes.items()},
+        "synapses": recording.synapses,
+        "spikes": {name: len(times) for name, (_, times) in recording.spikes.items()},
         "brian2_version": brian2.__version__,
     }
     return Result(problem=problem, exact=exact, decoded=decoded, recording=recording, metrics=metrics,

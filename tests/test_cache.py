@@ -88,3 +88,20 @@ def test_cache_list_and_clear(tmp_path):
     cleared = cli("cache", "clear", "--cache-dir", str(cache))
     assert cleared.returncode == 0 and "removed 1" in cleared.stdout
     assert "is empty" in cli("cache", "list", "--cache-dir", str(cache)).stdout
+
+
+def test_random_feature_network_reuses_the_binary_for_a_new_problem(tmp_path):
+    """The random-feature network's problem-dependent gains are state variables, not constants."""
+    cache = tmp_path / "cache"
+    args = ["run", "--network", "random-features", "--tokens", "2", "--dim", "2", "--features", "20",
+            "--duration", "0.1", "--cache-dir", str(cache)]
+    first = cli(*args, "--seed", "0", "--out", str(tmp_path / "first"))
+    assert first.returncode == 0, first.stderr
+    (entry,) = list_entries(cache)
+    before = compiled_files(cache / entry["key"])
+    second = cli(*args, "--seed", "1", "--out", str(tmp_path / "second"))
+    assert second.returncode == 0, second.stderr
+    summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("first", "second")]
+    assert [summary["reused_build"] for summary in summaries] == [False, True]
+    assert summaries[0]["rate_model_output_rel_error"] != summaries[1]["rate_model_output_rel_error"]
+    assert compiled_files(cache / entry["key"]) == before

@@ -47,6 +47,20 @@ def test_default_run_writes_every_result(default_run):
         assert tv == pytest.approx(summary["row_tv_mean"])
 
 
+def test_summary_counts_synapses_and_spikes(default_run):
+    """T = D = Dv = 16, 4 score neurons per pair: the wiring fixes every synapse count."""
+    _, _, summary = default_run
+    T, D, Dv, P = 16, 16, 16, HeadParameters().n_score
+    assert summary["synapses"] == {
+        "key_synapses": T * D * 2 * T, "tripartite_synapses": T * T * P, "release_to_astrocyte": T * T * P,
+        "astrocyte_to_synapse": T * T * P, "value_synapses": T * T * Dv * 2,
+    }
+    # A normalised row of attention neurons fires at R_att = 1000 Hz: 1.5 s of reading, plus the
+    # 0.5 s of settling, where the astrocytes are still converging (measured 3 % over in all).
+    assert summary["spikes"]["attention"] == pytest.approx(T * 1000 * 2.0, rel=0.05)
+    assert set(summary["spikes"]) == {"input", "score", "attention", "output"}
+
+
 def test_numpy_target_is_accurate(small_numpy_run):
     m = small_numpy_run.metrics
     assert m["row_tv_mean"] <= 0.01

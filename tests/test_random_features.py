@@ -34,8 +34,9 @@ def test_feature_neurons_fire_at_the_feature_map(name):
     neurons.n = linked_var(dendrites, "n", index=index)
     neurons.b = phi.b[index]
     neurons.polarity = np.repeat(polarities, m)
+    neurons.r_feature = gain * Hz
     monitor = SpikeMonitor(neurons)
-    namespace = {"r_feature": gain * Hz, "v_theta": 10 * mV, "delta_u": delta_u * mV, "m_features": m,
+    namespace = {"v_theta": 10 * mV, "delta_u": delta_u * mV, "m_features": m,
                  "z_clip": TRUNCATION}
     Network(dendrites, neurons, monitor).run(2 * second, namespace=namespace)
     expected = gain * np.clip(np.concatenate([p * values for p in polarities]), 0, None) * 2

@@ -118,7 +118,7 @@ class FeatureNetwork:
     encoding_population = "feature"
 
     def structure(self):
-        """What shapes the generated code; the gains inlined as constants join it in the cache key."""
+        """What shapes the generated code (the problem's gains are state variables, not part of it)."""
         p = self.problem
         return {"network": "random-features", "tokens": p.tokens, "dim": p.dim, "value_dim": p.value_dim,
                 "features": self.feature_map.features, "feature_map": self.feature_map.name, "write": self.write,
@@ -250,7 +250,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     projection.w = (np.array([1.0, -1.0])[pre % 2] * phi.W[post, pre // 2]).ravel() * weight
     norm = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.NORM_SYNAPSE_ON_PRE, name="norm_synapses")
     norm.connect(i=2 * D, j=np.arange(m))
-    norm.w = weight
+    norm.w = np.ones(m) * weight  # an array: a scalar would be written into the code
 
     # Feature neurons: rate = r_feature * max(sign * phi_i(x), 0).
     phi_values = np.concatenate([phi(problem.k * scale), phi(problem.q * scale)])
@@ -262,6 +262,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     feature_neurons.n = linked_var(dendrites, "n", index=feature_of_neuron)
     feature_neurons.b = phi.b[feature_of_neuron]
     feature_neurons.polarity = np.repeat(signs, m)
+    feature_neurons.r_feature = np.full(n_features, feature_gain) * Hz
     feature_neurons.v = rng.uniform(0, 1, n_features) * v_theta
 
     # Readouts: one-hot attention neurons (key j) and signed output pairs, taught while writing.
@@ -281,6 +282,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
 
     # Plastic tripartite synapses feature -> readout (H, written by the Hebbian rule or directly).
     plastic = {}
+    w_unit = p.attention_rate * p.v_theta / (2 * p.tau_hebb * p.write_learn * feature_gain ** 2 * p.teacher_rate)
     one_hot_and_values = {"attention": np.eye(T), "output": value_gain * eq.on_off(problem.v).reshape(T, 2 * Dv)}
     pair_features_k = split_features(phi(problem.k * scale))[:, :n_features]  # order of the feature neurons
     for name, group in readouts.items():
@@ -292,8 +294,8 @@ def build_random_features(problem, features=1000, feature_map="performer", write
             memory = (pair_features_k.T @ one_hot_and_values[name]) * feature_gain * p.teacher_rate
             synapses.w = (2 * p.tau_hebb * p.write_learn * memory).ravel()
         synapses.gate = 1.0 / p.resting_response
+        synapses.w_unit = np.full(n_features * len(group), w_unit) * 1e3 * mV
         plastic[name] = synapses
-    w_unit = p.attention_rate * p.v_theta / (2 * p.tau_hebb * p.write_learn * feature_gain ** 2 * p.teacher_rate)
     release_gain = p.write_learn * feature_gain ** 2
 
     # The normaliser: the astrocyte (processes p_i), or normaliser neurons with divisive inhibition.
@@ -306,6 +308,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         processes = Synapses(feature_neurons, astrocyte_group, eq.PROCESS, on_pre=eq.PROCESS_ON_PRE,
                              name="astrocyte_processes")
         processes.connect()
+        processes.release_quantum = np.full(n_features, 1.0 / (release_gain * p.tau_a))
         if write == "direct":
             processes.p = presynaptic
         objects += [astrocyte_group, processes]
@@ -318,6 +321,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         counting = Synapses(feature_neurons, normaliser_neurons, eq.NORMALISER_SYNAPSE,
                             on_pre=eq.NORMALISER_SYNAPSE_ON_PRE, name="feature_to_normaliser")
         counting.connect()
+        counting.w_norm = np.full(n_features * p.normaliser_neurons, p.v_theta * p.normaliser_rate / (release_gain * T)) * 1e3 * mV
         if write == "direct":
             counting.w = np.repeat(presynaptic, p.normaliser_neurons)
         inhibition = NeuronGroup(1, eq.INHIBITION, method="exact", name="inhibition")
@@ -346,15 +350,11 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         "tau_in": p.tau_in * second,
         "tau_d": p.tau_d * second,
         "delta_u": p.delta_u * 1e3 * mV,
-        "r_feature": feature_gain * Hz,
         "m_features": m,
         "z_clip": TRUNCATION,
         "tau_hebb": p.tau_hebb * second,
-        "w_unit": w_unit * 1e3 * mV,
         "tau_a": p.tau_a * second,
-        "release_quantum": 1.0 / (release_gain * p.tau_a),
         "a_half": 0.0,
-        "w_norm": p.v_theta * p.normaliser_rate / (release_gain * T) * 1e3 * mV,
         "tau_inh": p.tau_inh * second,
         "g_step": T / (p.normaliser_neurons * p.normaliser_rate * p.tau_inh),
         "input_drive": input_drive,
