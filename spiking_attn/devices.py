@@ -158,8 +158,12 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
         circuit = build()
         progress(f"{circuit.describe()}; target {target}, {circuit.duration:g} s simulated")
         if standalone:
-            circuit.network.add(progress_reporter(circuit.duration))
-            circuit.network.run(circuit.duration * second, namespace=circuit.namespace)
+            if target == "cpp_standalone":
+                circuit.network.add(progress_reporter(circuit.duration))
+                report = {}
+            else:  # brian2cuda: its own progress report (the reporter has no CUDA implementation)
+                report = dict(report="stderr", report_period=REPORT_PERIOD * second)
+            circuit.network.run(circuit.duration * second, namespace=circuit.namespace, **report)
             constants = {name: repr(value) for name, value in circuit.namespace.items()
                          if not isinstance(value, TimedArray)}
             structure = {**circuit.structure(), "target": target, "threads": threads, "dt": dt,
