@@ -127,11 +127,12 @@ p_i), and one astrocyte (the query being read)::
 Non-astrocytic alternative (``normaliser="neurons"``): n_norm integrate-and-fire normaliser
 neurons receive every feature neuron through synapses that count its spikes while writing
 (on_pre: w += learning(t), so w_i = p_i) and transmit throughout (so the inhibition never decays
-to nothing), so while query q_t is read each fires at R_norm * a_t / T. Their spikes drive a slow inhibitory conductance g onto the feature -> readout
-terminals (presynaptic, GABA_B-like inhibition, which is divisive)::
+to nothing), so while query q_t is read each fires at R_norm * a_t / T. Their spikes drive a slow
+inhibitory conductance g onto the feature -> readout terminals (presynaptic, GABA_B-like
+inhibition, which is divisive)::
 
     tau_inh dg/dt = -g,   on normaliser spike: g += g_step = T / (n_norm * R_norm * tau_inh)
-    gate = 1 / g          (g settles at a_t)
+    gate_value = 1 / g    (g settles at a_t; written onto every plastic synapse as the astrocyte's is)
 """
 import numpy as np
 

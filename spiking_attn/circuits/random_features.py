@@ -321,7 +321,8 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         counting = Synapses(feature_neurons, normaliser_neurons, eq.NORMALISER_SYNAPSE,
                             on_pre=eq.NORMALISER_SYNAPSE_ON_PRE, name="feature_to_normaliser")
         counting.connect()
-        counting.w_norm = np.full(n_features * p.normaliser_neurons, p.v_theta * p.normaliser_rate / (release_gain * T)) * 1e3 * mV
+        w_norm = p.v_theta * p.normaliser_rate / (release_gain * T)
+        counting.w_norm = np.full(n_features * p.normaliser_neurons, w_norm) * 1e3 * mV
         if write == "direct":
             counting.w = np.repeat(presynaptic, p.normaliser_neurons)
         inhibition = NeuronGroup(1, eq.INHIBITION, method="exact", name="inhibition")
