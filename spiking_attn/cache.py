@@ -1,10 +1,14 @@
 """The build cache: compiled C++ standalone projects, keyed by the network's structure.
 
-A project is keyed by everything that shapes the generated code — the circuit's structure (network
-kind, sizes, options, parameters), every constant inlined into the code, dt, target, thread count
-and the Brian2 and spiking_attn versions — and never by the input values (q, k, v, phases), which
-Brian2 stores as data files. A second run of a same-shaped problem regenerates the same sources
-into the same folder, ``make`` finds nothing to recompile, and no compiler is started.
+A project is keyed by everything that shapes the generated code or the binary — the circuit's
+structure (network kind, sizes, options, parameters), every constant inlined into the code, dt,
+target, thread count, compiler flags, the Brian2 and spiking_attn versions, the C++ compiler
+(path and version) and the CPU features it compiles for (the code targets the host CPU) — and
+never by the input values (q, k, v, phases), which Brian2 stores as data files. A second run of a
+same-shaped problem regenerates the same sources into the same folder, ``make`` finds nothing to
+recompile, and no compiler is started (:mod:`spiking_attn.devices` checks that, rather than
+assuming it). The generated project names no path of the Python installation, so two
+installations of the same versions (two virtual environments) share entries.
 
 Safety: an entry is used under an exclusive lock (``fcntl.flock`` on ``KEY.lock``), so concurrent
 runs of the same shape wait for each other instead of writing one project at once; an entry is
@@ -12,19 +16,26 @@ marked complete (``KEY/COMPLETE``) only after a successful build, so a build tha
 (Ctrl-C, kill) is found incomplete and rebuilt from scratch.
 
 Location: ``--cache-dir``, else ``$SPIKING_ATTN_CACHE``, else ``$XDG_CACHE_HOME/spiking_attn``
-(``~/.cache/spiking_attn``).
+(``~/.cache/spiking_attn``). Only entries the cache recognises as its own (a folder named by a
+key, holding ``meta.json``) are listed, reused, rebuilt or cleared: other files in the folder are
+never touched.
 """
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
+import platform
+import re
 import shutil
+import subprocess
 import time
 
 import brian2
 
 from . import __version__
+from .errors import InputError
 
 COMPLETE = "COMPLETE"
 META = "meta.json"
@@ -38,6 +49,58 @@ def cache_root(cache_dir=None):
         return os.path.abspath(os.environ["SPIKING_ATTN_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "spiking_attn")
+
+
+KEY_PATTERN = re.compile(r"[0-9a-f]{16}")
+
+
+def check_usable(root):
+    """Raise InputError unless the cache folder ``root`` exists or can be made, and is writable."""
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot use the build cache {root}: {error.strerror or error}") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise InputError(f"cannot use the build cache {root}: it is not writable")
+
+
+@functools.lru_cache(maxsize=None)
+def compiler_identity():
+    """The C++ compiler ``make`` runs ($CXX, else g++) and what it compiles for on this machine.
+
+    Returns
+    -------
+    dict
+        ``compiler`` (resolved path), ``compiler_version`` (first line of ``--version``) and
+        ``native_target``: a hash of the target options ``-march=native`` selects here (GCC's
+        ``-Q --help=target``; for other compilers the CPU's feature flags), so a cache shared
+        between machines never hands a binary to a CPU it was not compiled for.
+    """
+    name = (os.environ.get("CXX") or "g++").split()[0]
+    path = shutil.which(name)
+    if path is None:
+        return {"compiler": name, "compiler_version": None, "native_target": None}
+
+    def output(*args):
+        try:
+            done = subprocess.run([path, *args], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout if done.returncode == 0 else ""
+
+    version = (output("--version").splitlines() or [""])[0]
+    target = output("-march=native", "-Q", "--help=target") or _cpu_flags()
+    return {"compiler": os.path.realpath(path), "compiler_version": version,
+            "native_target": hashlib.sha256(target.encode()).hexdigest()[:16]}
+
+
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = next((line for line in handle if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        flags = ""
+    return platform.machine() + flags
 
 
 def structure_key(structure):
@@ -55,17 +118,20 @@ def cache_entry(root, structure):
     is removed first.
     """
     key = structure_key(structure)
+    check_usable(root)
     try:
-        os.makedirs(root, exist_ok=True)
         lock = open(os.path.join(root, f"{key}.lock"), "w")
     except OSError as error:
-        raise OSError(f"cannot use the build cache {root}: {error.strerror}") from None
+        raise InputError(f"cannot use the build cache {root}: {error.strerror}") from None
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         folder = os.path.join(root, key)
         complete = os.path.exists(os.path.join(folder, COMPLETE))
-        if os.path.exists(folder) and not complete:
-            shutil.rmtree(folder)
+        if os.path.lexists(folder) and not complete:
+            if not _is_entry(folder) and os.listdir(folder):
+                raise InputError(f"{folder} is in the way of a build cache entry and is not one; "
+                                 "move it or choose another --cache-dir")
+            shutil.rmtree(folder)  # an interrupted build of ours
         os.makedirs(folder, exist_ok=True)
         if not complete:
             with open(os.path.join(folder, META), "w") as handle:
@@ -82,6 +148,12 @@ def mark_complete(folder):
         handle.write(time.strftime("%Y-%m-%d %H:%M:%S\n"))
 
 
+def _is_entry(folder):
+    """Whether ``folder`` is a cache entry: named by a key, a real folder, holding meta.json."""
+    return (KEY_PATTERN.fullmatch(os.path.basename(folder)) is not None and os.path.isdir(folder)
+            and not os.path.islink(folder) and os.path.isfile(os.path.join(folder, META)))
+
+
 def _size_mb(folder):
     total = 0
     for directory, _, files in os.walk(folder):
@@ -90,13 +162,14 @@ def _size_mb(folder):
 
 
 def list_entries(root):
-    """One dict per cache entry: key, network description, complete, size (MB), created."""
+    """One dict per cache entry (see :func:`_is_entry`): key, network, shape, target, complete,
+    size (MB), created. Anything else in ``root`` is ignored."""
     entries = []
     if not os.path.isdir(root):
         return entries
     for key in sorted(os.listdir(root)):
         folder = os.path.join(root, key)
-        if not os.path.isdir(folder):
+        if not _is_entry(folder):
             continue
         try:
             with open(os.path.join(folder, META)) as handle:
@@ -118,7 +191,8 @@ def list_entries(root):
 
 
 def clear(root):
-    """Remove every entry that no run is using; returns (removed, skipped because in use)."""
+    """Remove every entry (only what :func:`list_entries` recognises) that no run is using;
+    returns (removed, skipped because in use)."""
     removed = skipped = 0
     for entry in list_entries(root):
         with open(os.path.join(root, f"{entry['key']}.lock"), "w") as lock:

@@ -6,6 +6,9 @@
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
                      [--cache-dir DIR] [--threads N]
     spiking-attn problem FILE.npz [--tokens T] [--dim D] [--seed S] [--overwrite]
+
+Options that do not apply to the chosen network or target are refused. ``--overwrite`` replaces
+only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
     spiking-attn cache list|clear [--cache-dir DIR]
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
@@ -59,8 +62,8 @@ def _positive_float(text):
 def build_parser():
     from .circuits.random_features import NORMALISERS, WRITE_MODES
     from .devices import TARGETS
-    from .experiment import NETWORKS
     from .features import FEATURE_MAPS
+    from .validation import NETWORKS
 
     parser = _Parser(prog="spiking-attn", description="Spiking neuron-astrocyte softmax attention in Brian2.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -73,7 +76,8 @@ def build_parser():
                           "several make a batch: one build, one result folder per problem and batch.csv")
     run.add_argument("--tokens", type=_positive_int, metavar="T", help="tokens of the random problem (default 16)")
     run.add_argument("--dim", type=_positive_int, metavar="D", help="head size of the random problem (default 16)")
-    run.add_argument("--seed", type=int, default=0, help="seed of the random problem and the initial phases (default 0)")
+    run.add_argument("--seed", type=int, default=0,
+                     help="seed of the random problem and the initial phases, 0 to 2^32 - 1 (default 0)")
     run.add_argument("--scale", type=_finite_float, default=1.0, metavar="X",
                      help="multiply the queries by X, so every score scales by X (default 1)")
     run.add_argument("--score-sd", type=_positive_float, metavar="X",
@@ -84,24 +88,26 @@ def build_parser():
                           "(default 1.5); random-features, per query after 0.4 s (default 0.4)")
     run.add_argument("--network", choices=NETWORKS, default="softmax",
                      help="the exact-softmax head (default) or the paper's random-feature network")
-    run.add_argument("--features", type=_positive_int, default=1000, metavar="M",
+    run.add_argument("--features", type=_positive_int, metavar="M",
                      help="random-features: number of features m (default 1000)")
-    run.add_argument("--feature-map", choices=FEATURE_MAPS, default="performer",
+    run.add_argument("--feature-map", choices=FEATURE_MAPS,
                      help="random-features: feature map (default performer)")
-    run.add_argument("--write", choices=WRITE_MODES, default="plastic",
+    run.add_argument("--write", choices=WRITE_MODES,
                      help="random-features: simulate the writing phase (plastic, default) or load H and p "
                           "from the rate model (direct)")
-    run.add_argument("--normaliser", choices=NORMALISERS, default="astrocyte",
+    run.add_argument("--normaliser", choices=NORMALISERS,
                      help="random-features: the astrocyte (default) or normaliser neurons with divisive inhibition")
     run.add_argument("--target", choices=TARGETS, default="cpp_standalone",
                      help="Brian2 target (default cpp_standalone; cuda_standalone needs brian2cuda and a GPU)")
     run.add_argument("--astrocyte", choices=("on", "off"), default="on",
                      help="'off' blocks gliotransmission: no division by the normaliser (default on)")
     run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
-    run.add_argument("--overwrite", action="store_true", help="replace the contents of a non-empty --out")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
     run.add_argument("--cache-dir", metavar="DIR",
                      help="build cache (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
-    run.add_argument("--threads", type=_positive_int, default=1, help="OpenMP threads of the C++ binary (default 1)")
+    run.add_argument("--threads", type=_positive_int,
+                     help="OpenMP threads of the C++ binary (cpp_standalone only; default 1)")
 
     cache = commands.add_parser("cache", help="list or clear the build cache",
                                 description="List or clear the compiled C++ builds kept between runs.")
@@ -116,7 +122,8 @@ def build_parser():
     problem.add_argument("--tokens", type=_positive_int, default=16, metavar="T")
     problem.add_argument("--dim", type=_positive_int, default=16, metavar="D")
     problem.add_argument("--seed", type=int, default=0)
-    problem.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    problem.add_argument("--overwrite", action="store_true",
+                         help="replace an existing problem file written by `spiking-attn problem`")
     return parser
 
 
@@ -147,14 +154,21 @@ def _run_and_write(problem, options, folder):
     return {key: value for key, value in result.summary.items() if not isinstance(value, dict)}
 
 
-def command_run(args):
-    from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing
+def run_options(args):
+    """The checked options of ``spiking-attn run`` (:func:`spiking_attn.validation.resolve_options`)."""
+    from .validation import resolve_options
 
-    import pandas as pd
+    return resolve_options(
+        warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr), network=args.network,
+        duration=args.duration, target=args.target, astrocyte=args.astrocyte == "on", seed=args.seed,
+        features=args.features, feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
+        cache_dir=args.cache_dir, threads=args.threads)
 
-    from .experiment import commit_output, prepare_output, run_experiment, write_result
-    from .metrics import metrics_table
+
+def run_problems(args, options):
+    """The validated problems of a run: the --input files, or the seeded random problem (whose
+    network is checked to fit in memory before it is drawn); scaled."""
+    from .experiment import check_network_size
     from .problems import load_problem, random_problem
 
     if args.input is not None:
@@ -163,35 +177,54 @@ def command_run(args):
                              "they cannot be used with --input")
         problems = [load_problem(name) for name in _input_files(args.input)]  # all validated before any run
     else:
-        score_sd = args.score_sd or (0.25 if args.network == "random-features" else 1.0)
-        problems = [random_problem(tokens=args.tokens or 16, dim=args.dim or 16, seed=args.seed, score_sd=score_sd)]
-    if args.scale != 1:
-        problems = [problem.scaled(args.scale) for problem in problems]
+        score_sd = args.score_sd or (0.25 if options.network == "random-features" else 1.0)
+        tokens, dim = args.tokens or 16, args.dim or 16
+        check_network_size(options, tokens, dim, dim)
+        problems = [random_problem(tokens=tokens, dim=dim, seed=args.seed, score_sd=score_sd)]
+    return [problem.scaled(args.scale) for problem in problems] if args.scale != 1 else problems
+
+
+def _run_batch(problems, options, staging):
+    """Each problem in a fresh process, its results in a folder of its own; returns batch.csv's rows."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    rows = []
+    for number, problem in enumerate(problems, 1):
+        print(f"[spiking-attn] problem {number}/{len(problems)}: {problem.name}", file=sys.stderr, flush=True)
+        folder = os.path.join(staging, os.path.splitext(os.path.basename(problem.name))[0])
+        os.makedirs(folder)
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            summary = pool.submit(_run_and_write, problem, options, folder).result()
+        rows.append({"problem": problem.name, **summary})
+    return rows
+
+
+def command_run(args):
+    from dataclasses import asdict
+
+    import pandas as pd
+
+    from .experiment import run_experiment, write_result
+    from .metrics import metrics_table
+    from .output import commit_output, prepare_output
+
+    checked = run_options(args)
+    problems = run_problems(args, checked)
+    options = asdict(checked)
     batch = len(problems) > 1
     out_dir = args.out or time.strftime("results/run-%Y%m%d-%H%M%S")
     staging = prepare_output(out_dir, overwrite=args.overwrite)
-    options = dict(network=args.network, duration=args.duration, target=args.target,
-                   astrocyte=args.astrocyte == "on", seed=args.seed, features=args.features,
-                   feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
-                   cache_dir=args.cache_dir, threads=args.threads)
-    rows = []
     try:
         if batch:
-            for number, problem in enumerate(problems, 1):
-                print(f"[spiking-attn] problem {number}/{len(problems)}: {problem.name}", file=sys.stderr, flush=True)
-                folder = os.path.join(staging, os.path.splitext(os.path.basename(problem.name))[0])
-                os.makedirs(folder)
-                with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                    summary = pool.submit(_run_and_write, problem, options, folder).result()
-                rows.append({"problem": problem.name, **summary})
+            rows = _run_batch(problems, options, staging)
+            pd.DataFrame(rows).to_csv(os.path.join(staging, "batch.csv"), index=False)
         else:
             result = run_experiment(problems[0], **options)
             write_result(result, staging)
-        if batch:
-            pd.DataFrame(rows).to_csv(os.path.join(staging, "batch.csv"), index=False)
-        commit_output(staging, out_dir)
+        commit_output(staging, out_dir, command="run", overwrite=args.overwrite)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already unless a run failed
+        shutil.rmtree(staging, ignore_errors=True)  # our own staging folder: gone already unless the run failed
     if batch:
         table = pd.DataFrame(rows)[["problem", "row_tv_mean", "row_sum_error_max", "output_rel_error",
                                     "reused_build", "build_seconds", "run_seconds"]]
@@ -226,19 +259,13 @@ def command_cache(args):
 
 
 def command_problem(args):
-    import numpy as np
+    from .problems import random_problem, save_problem
+    from .validation import MAX_SEED
 
-    from .problems import random_problem
-
-    if not args.out.endswith(".npz"):
-        raise InputError(f"{args.out}: the problem file name must end in .npz")
-    if os.path.exists(args.out) and not args.overwrite:
-        raise InputError(f"{args.out} exists; choose another name or pass --overwrite")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise InputError(f"seed must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
     problem = random_problem(tokens=args.tokens, dim=args.dim, seed=args.seed)
-    try:
-        np.savez(args.out, q=problem.q, k=problem.k, v=problem.v)
-    except OSError as error:
-        raise InputError(f"cannot write {args.out}: {error.strerror}") from None
+    save_problem(problem, args.out, overwrite=args.overwrite)
     print(f"wrote {args.out}: q, k ({problem.tokens} x {problem.dim}), v ({problem.tokens} x {problem.value_dim})")
     return 0
 
@@ -253,6 +280,9 @@ def main(argv=None):
         return COMMANDS[args.command](args)
     except InputError as error:
         print(f"spiking-attn: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print("spiking-attn: error: out of memory; use a smaller problem", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("spiking-attn: interrupted; no results written", file=sys.stderr)

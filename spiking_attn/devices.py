@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from brian2 import Function, NeuronGroup, Synapses, TimedArray, defaultclock, device, prefs, second, set_device
 from brian2.devices.device import reset_device
 
-from .cache import cache_entry, cache_root, mark_complete
+from .cache import cache_entry, cache_root, compiler_identity, mark_complete
 from .errors import InputError
 
 TARGETS = ("cpp_standalone", "cython", "numpy", "cuda_standalone")
@@ -48,15 +48,25 @@ def check_target(target):
                              "Python >= 3.12), nvcc and an NVIDIA GPU") from None
         if not shutil.which("nvidia-smi") or not shutil.which("nvcc"):
             raise InputError("target cuda_standalone needs an NVIDIA GPU (nvidia-smi) and the CUDA compiler nvcc")
-    elif target != "numpy" and not any(shutil.which(name) for name in ("g++", "c++", "clang++")):
-        raise InputError(f"target {target} needs a C++ compiler (g++) and none was found; "
-                         "install one or use --target numpy")
+    elif target != "numpy" and not shutil.which((os.environ.get("CXX") or "g++").split()[0]):
+        raise InputError(f"target {target} needs a C++ compiler ({os.environ.get('CXX') or 'g++'}) and none was "
+                         "found; install one (or set CXX) or use --target numpy")
 
 
-# Brian2's C++ flags, less -fno-finite-math-only: the models never produce inf or NaN, and
-# assuming finite math lets GCC vectorise exp (glibc's libmvec), which sped the T = 32 head's
-# compiled run up by about 8 %.
-COMPILER_FLAGS = [flag for flag in prefs.codegen.cpp.extra_compile_args_gcc if flag != "-fno-finite-math-only"]
+# Brian2's own C++ flags: -O3 -ffast-math -fno-finite-math-only -march=native. We keep
+# -fno-finite-math-only, i.e. we do NOT let the compiler assume that no value is inf or NaN:
+# the equations contain inf literals (clip(x, 0, inf)), a gate 1/g whose g can reach 0 and
+# exp() of inputs no equation bounds, and under finite-math assumptions any of those is
+# undefined behaviour rather than an inf we could see. Assuming finite math would let GCC
+# vectorise exp through glibc's libmvec (measured: about 8 % of the T = 32 head's compiled run);
+# correctness first. -march=native makes the binary specific to this CPU: the cache key holds
+# the CPU features and the compiler (:func:`spiking_attn.cache.compiler_identity`).
+COMPILER_FLAGS = list(prefs.codegen.cpp.extra_compile_args_gcc)
+# Brian2 adds $prefix/include and $prefix/lib of the Python installation to the makefile; the
+# generated projects need neither, and leaving them out keeps the project identical across
+# installations (two virtual environments then share cache entries instead of recompiling
+# each other's: the objects depend on the makefile).
+INSTALLATION_PATH_PREFS = ("include_dirs", "library_dirs", "runtime_library_dirs")
 
 REPORT_PERIOD = 10.0  # wall seconds between progress lines of a long run
 
@@ -108,9 +118,33 @@ def recorded(circuit):
     return replace(circuit.recording(), synapses=synapses)
 
 
+def compiled_files(folder):
+    """Modification times and sizes of the object files and the binary of a standalone project."""
+    stamps = {}
+    for directory, _, files in os.walk(folder):
+        for name in files:
+            if name.endswith(".o") or name == "main":
+                path = os.path.join(directory, name)
+                status = os.stat(path)
+                stamps[path] = (status.st_mtime_ns, status.st_size)
+    return stamps
+
+
 def stderr_progress(message):
     """Print a progress line to standard error."""
     print(f"[spiking-attn] {message}", file=sys.stderr, flush=True)
+
+
+def _build(folder):
+    """Generate and compile the standalone project in ``folder`` (``make`` recompiles only what changed)."""
+    try:
+        device.build(directory=folder, compile=True, run=False, with_output=False)
+    except RuntimeError as error:
+        # Brian2 runs make through os.system, which ignores Ctrl-C in this process: make then dies
+        # of SIGINT and os.system returns the wait status 2, reported as "error code: 2".
+        if "compilation failed (error code: 2)" in str(error):
+            raise KeyboardInterrupt from None
+        raise
 
 
 def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress, cache_dir=None, threads=1):
@@ -144,9 +178,11 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
     if int(threads) != threads or threads < 1:
         raise InputError(f"threads must be a whole number >= 1, got {threads}")
     standalone = target in STANDALONE
-    default_flags = prefs.codegen.cpp.extra_compile_args_gcc
+    default_prefs = {name: prefs.codegen.cpp[name] for name in ("extra_compile_args_gcc", *INSTALLATION_PATH_PREFS)}
     try:
         prefs.codegen.cpp.extra_compile_args_gcc = COMPILER_FLAGS
+        for name in INSTALLATION_PATH_PREFS:
+            prefs.codegen.cpp[name] = []
         if standalone:
             set_device(target, build_on_run=False)
             if target == "cpp_standalone":
@@ -167,13 +203,16 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
             constants = {name: repr(value) for name, value in circuit.namespace.items()
                          if not isinstance(value, TimedArray)}
             structure = {**circuit.structure(), "target": target, "threads": threads, "dt": dt,
-                         "constants": constants, "compiler_flags": COMPILER_FLAGS}
-            with cache_entry(cache_root(cache_dir), structure) as (folder, reused):
-                progress(f"reusing the compiled build in {folder}" if reused
+                         "constants": constants, "compiler_flags": COMPILER_FLAGS, **compiler_identity()}
+            with cache_entry(cache_root(cache_dir), structure) as (folder, complete):
+                progress(f"reusing the compiled build in {folder}" if complete
                          else f"generating and compiling C++ code in {folder} ...")
-                device.build(directory=folder, compile=True, run=False, with_output=False)
-                if not reused:
-                    mark_complete(folder)
+                before = compiled_files(folder)
+                _build(folder)
+                reused = complete and compiled_files(folder) == before  # checked: no compiler ran
+                if complete and not reused:
+                    progress("the cached build was out of date and has been recompiled")
+                mark_complete(folder)
                 build_seconds = time.perf_counter() - start
                 progress(f"{'ready' if reused else 'compiled'} in {build_seconds:.1f} s; running ...")
                 start = time.perf_counter()
@@ -199,7 +238,8 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
         progress(f"simulated {circuit.duration:g} s in {run_seconds:.1f} s")
         return circuit, recording, Timings(build_seconds=build_seconds, run_seconds=run_seconds, reused_build=reused)
     finally:
-        prefs.codegen.cpp.extra_compile_args_gcc = default_flags
+        for name, value in default_prefs.items():
+            prefs.codegen.cpp[name] = value
         if standalone:
             device.reinit()
             reset_device("runtime")

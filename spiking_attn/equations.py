@@ -1,6 +1,6 @@
 """Every equation of the spiking softmax head, in one place.
 
-The head computes A_tj = exp(s_tj) / Z_t and y_t = sum_j A_tj v_j (science.md §4) with
+The head computes A_tj = exp(s_tj) / Z_t and y_t = sum_j A_tj v_j (docs/model.md §3) with
 five populations and three synapse types. Symbols (their values live in
 :class:`spiking_attn.circuits.softmax_head.HeadParameters`):
 
@@ -76,7 +76,7 @@ and an attention spike moves output (t, d, on/off) by v_theta * c * max(+-v_jd, 
 
 Both gains (R_att and c) are fixed before the run; decoding never renormalises a row.
 
-Random-feature network (the paper's construction, science.md §3; circuit in
+Random-feature network (the paper's construction, docs/model.md §5; circuit in
 :mod:`spiking_attn.circuits.random_features`, rate model in :mod:`spiking_attn.features`).
 One network reads the queries one after another; tokens arrive through the same LIF input neurons
 (on/off pairs for x = token * D^(-1/4), and one neuron for |x|^2 / 2), whose drive follows the
@@ -116,13 +116,20 @@ Plastic tripartite synapses feature i -> readout o (spike-based Hebbian rule, tr
 Astrocyte processes, one per feature neuron (a synapse feature neuron -> astrocyte with strength
 p_i), and one astrocyte (the query being read)::
 
-    on feature spike: p += learning(t);  a += p * J,    J = 1 / (release_gain * tau_a)
-    tau_a da/dt = -a,   release_gain = t_learn * r_feature^2,   gate = 1 / (a + a_half) on every plastic synapse
+    on feature spike: p += learning(t);  a += reading(t) * p * J,    J = 1 / (release_gain * tau_a)
+    tau_a da/dt = (1 - reading(t)) * a_rest - a,   release_gain = t_learn * r_feature^2,
+    gate = 1 / (a + a_half) on every plastic synapse
 
   p_i counts feature i's spikes while writing (sum_j r_i(k_j) t_learn), so while query q is read
   a = sum_i p_i r_i(q) / release_gain = p . phi(q) = a_t, the rate model's astrocyte response, and
   the readout rates are R_att * c * H phi(q) / a_t: the attention row and y_t. With thousands of
-  processes each release moves a by a negligible step, so a_half = 0 here.
+  processes each release moves a by a negligible step, so a_half = 0 here. The processes pass
+  glutamate on to the astrocyte only while reading (the same switch as the readouts' transmission),
+  and while writing the astrocyte rests at a_rest = T (its response to T keys at score 0). When it
+  integrated the writing phase too, p grew while the keys drove the features and a reached about 16
+  times a_t by the end of writing, so the first query's response was still decaying through its
+  read window (measured: +7.6 % on a T = 4 problem); an astrocyte that started reading from 0
+  would instead gate the first releases by 1/0. From rest at T it reaches a_t within the settling time.
 
 Non-astrocytic alternative (``normaliser="neurons"``): n_norm integrate-and-fire normaliser
 neurons receive every feature neuron through synapses that count its spikes while writing
@@ -244,7 +251,7 @@ PROCESS = Equations(
     release_quantum : 1 (constant)
     """
 )
-PROCESS_ON_PRE = "p += learning(t)\na_post += p * release_quantum"
+PROCESS_ON_PRE = "p += learning(t)\na_post += reading(t) * p * release_quantum"
 
 # The non-astrocytic alternative: normaliser neurons and divisive (presynaptic) inhibition.
 NORMALISER_SYNAPSE = Equations(
@@ -254,6 +261,12 @@ NORMALISER_SYNAPSE = Equations(
     """
 )
 NORMALISER_SYNAPSE_ON_PRE = "v_post += w * w_norm\nw += learning(t)"
+FEATURE_ASTROCYTE = Equations(
+    """
+    da/dt = ((1 - reading(t)) * a_rest - a) / tau_a : 1
+    gate_value = 1 / (a + a_half) : 1 (constant over dt)
+    """
+)
 INHIBITION = Equations(
     """
     dg/dt = -g / tau_inh : 1

@@ -1,20 +1,19 @@
 """One experiment: simulate a head on a problem, decode it, compare with exact softmax, save it."""
-import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, replace
 
 import brian2
 import numpy as np
 
 from .circuits import FeatureParameters, HeadParameters, build_random_features, build_softmax_head
+from .circuits.random_features import synapse_count as feature_synapses
+from .circuits.softmax_head import synapse_count as softmax_synapses
 from .decoding import decode, spike_counts
 from .devices import simulate, stderr_progress
-from .errors import InputError
-from .features import FEATURE_MAPS
 from .metrics import attention_metrics, metrics_table, rate_model_metrics, row_table
+from .output import write_json
 from .reference import softmax_attention
+from .validation import check_size, resolve_options
 
 
 @dataclass
@@ -44,9 +43,6 @@ class Result:
     rate_model: object = None
 
 
-NETWORKS = ("softmax", "random-features")
-
-
 def busiest_rate(recording, population):
     """Largest firing rate of one neuron of ``population`` in any read window (Hz)."""
     rates = [spike_counts(*recording.spikes[population], recording.sizes[population], start, stop).max()
@@ -54,75 +50,89 @@ def busiest_rate(recording, population):
     return float(max(rates))
 
 
-def _builder(problem, network, duration, astrocyte, seed, parameters, features, feature_map, write, normaliser):
-    """The circuit-building callable for :func:`spiking_attn.devices.simulate`, and its dt."""
-    if duration is not None and (not np.isfinite(duration) or duration <= 0):
-        raise InputError(f"duration must be a positive number of seconds, got {duration}")
-    if network == "softmax":
+def check_network_size(options, tokens, dim, value_dim, parameters=None):
+    """Refuse (InputError) a network of that shape that would not fit in this machine's memory."""
+    o = options
+    if o.network == "softmax":
+        check_size(softmax_synapses(tokens, dim, value_dim, parameters or HeadParameters()),
+                   f"the softmax head at T={tokens}, D={dim}, Dv={value_dim}")
+    else:
+        check_size(feature_synapses(tokens, dim, value_dim, o.features, o.feature_map, o.normaliser, o.astrocyte,
+                                    parameters or FeatureParameters()),
+                   f"the random-feature network at m={o.features}, T={tokens}, D={dim}, Dv={value_dim}")
+
+
+def _builder(problem, options, parameters):
+    """The circuit-building callable for :func:`spiking_attn.devices.simulate`, and its dt; refuses a
+    network that would not fit in memory before anything is allocated."""
+    o = options
+    if o.network == "softmax":
         parameters = parameters or HeadParameters()
-        duration = 1.5 if duration is None else duration
-        return (lambda: build_softmax_head(problem, parameters, astrocyte=astrocyte, seed=seed, duration=duration),
+        check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters)
+        duration = 1.5 if o.duration is None else o.duration
+        return (lambda: build_softmax_head(problem, parameters, astrocyte=o.astrocyte, seed=o.seed,
+                                           duration=duration),
                 parameters.dt)
-    if network == "random-features":
-        parameters = parameters or FeatureParameters()
-        if duration is not None:
-            try:
-                parameters = replace(parameters, read_window=duration)
-            except ValueError as error:
-                raise InputError(f"--duration: {error}") from None
-        if feature_map not in FEATURE_MAPS:
-            raise InputError(f"unknown feature map {feature_map!r}; choose one of {', '.join(FEATURE_MAPS)}")
-        if int(features) != features or features < 1:
-            raise InputError(f"the number of features must be a whole number >= 1, got {features}")
-        return (lambda: build_random_features(problem, features, feature_map, write=write, normaliser=normaliser,
-                                              astrocyte=astrocyte, parameters=parameters, seed=seed),
-                parameters.dt)
-    raise InputError(f"unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
+    parameters = parameters or FeatureParameters()
+    if o.duration is not None:
+        parameters = replace(parameters, read_window=o.duration)
+    check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters)
+    return (lambda: build_random_features(problem, o.features, o.feature_map, write=o.write,
+                                          normaliser=o.normaliser, astrocyte=o.astrocyte, parameters=parameters,
+                                          seed=o.seed),
+            parameters.dt)
 
 
 def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,
-                   features=1000, feature_map="performer", write="plastic", normaliser="astrocyte",
-                   parameters=None, progress=stderr_progress, cache_dir=None, threads=1):
+                   features=None, feature_map=None, write=None, normaliser=None, parameters=None,
+                   progress=stderr_progress, cache_dir=None, threads=None):
     """Simulate a network on ``problem`` and measure it against exact softmax attention.
+
+    Options are checked by :func:`spiking_attn.validation.resolve_options`: None means "not
+    given" (the default of the network or target); an option that does not apply to the chosen
+    network or target is refused.
 
     Parameters
     ----------
     problem : Problem
     network : {'softmax', 'random-features'}
-        The exact-softmax head (science.md §4) or the paper's random-feature network (§3).
+        The exact-softmax head (docs/model.md §3) or the paper's random-feature network (§5).
     duration : float, optional
         Read (counting) window in seconds: for the whole head (default 1.5 s, after 0.5 s of
         settling), or per query for the random-feature network (default 0.4 s).
     target : str
-        Brian2 target: 'cpp_standalone', 'cython' or 'numpy'.
+        Brian2 target: 'cpp_standalone', 'cython', 'numpy' or 'cuda_standalone'.
     astrocyte : bool
         The division on (normalised) or blocked (ablation).
     seed : int
-        Seed of the initial phases (and of W, b for random features).
+        Seed of the initial phases (and of W, b for random features), 0 to 2**32 - 1.
     features, feature_map, write, normaliser
-        Random-feature network only: m, the map, 'plastic' or 'direct' writing, and
-        'astrocyte' or 'neurons' as the normaliser.
+        Random-feature network only: m (default 1000), the map (default 'performer'),
+        'plastic' (default) or 'direct' writing, and 'astrocyte' (default) or 'neurons' as
+        the normaliser.
     parameters : HeadParameters or FeatureParameters, optional
         Defaults to the network's default parameters.
     progress : callable
-        Receives progress lines.
+        Receives progress lines and warnings.
     cache_dir : str, optional
         Build cache for the standalone targets (see :mod:`spiking_attn.cache`).
-    threads : int
-        OpenMP threads of the cpp_standalone binary.
+    threads : int, optional
+        OpenMP threads of the cpp_standalone binary (default 1; cpp_standalone only).
 
     Returns
     -------
     Result
     """
-    build, dt = _builder(problem, network, duration, astrocyte, seed, parameters, features, feature_map,
-                         write, normaliser)
+    options = resolve_options(warn=progress, network=network, duration=duration, target=target, astrocyte=astrocyte,
+                              seed=seed, features=features, feature_map=feature_map, write=write,
+                              normaliser=normaliser, cache_dir=cache_dir, threads=threads)
+    build, dt = _builder(problem, options, parameters)
     exact = softmax_attention(problem.q, problem.k, problem.v)
-    circuit, recording, timings = simulate(build, target=target, dt=dt, progress=progress, cache_dir=cache_dir,
-                                           threads=threads)
+    circuit, recording, timings = simulate(build, target=options.target, dt=dt, progress=progress,
+                                           cache_dir=options.cache_dir, threads=options.threads or 1)
     decoded = decode(recording)
     metrics = attention_metrics(exact, decoded)
-    if network == "random-features":
+    if options.network == "random-features":
         metrics.update(rate_model_metrics(exact, decoded, circuit.rate_model))
     population = circuit.encoding_population
     rate_max = busiest_rate(recording, population)
@@ -136,14 +146,14 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         "build_seconds": timings.build_seconds,
         "run_seconds": timings.run_seconds,
         "reused_build": timings.reused_build,
-        "threads": threads,
-        "target": target,
-        "astrocyte": astrocyte,
+        "threads": options.threads,
+        "target": options.target,
+        "astrocyte": options.astrocyte,
         "problem": problem.name,
         "tokens": problem.tokens,
         "dim": problem.dim,
         "value_dim": problem.value_dim,
-        "seed": seed,
+        "seed": options.seed,
         f"{population}_rate_max_hz": rate_max,
         "saturated": rate_max > saturation_rate,
         "neurons": {name: size for name, size in recording.sizes.items()},
@@ -155,53 +165,12 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
                   summary=summary, rate_model=getattr(circuit, "rate_model", None))
 
 
-def prepare_output(out_dir, overwrite=False):
-    """Check that ``out_dir`` can be written and return a fresh staging folder beside it.
-
-    Results are written to the staging folder and moved into place by :func:`commit_output`
-    only when complete, so an interrupted run never leaves a folder that looks finished.
-
-    Raises
-    ------
-    InputError
-        If ``out_dir`` is a file, holds files and ``overwrite`` is False, or cannot be written.
-    """
-    out_dir = os.path.abspath(out_dir)
-    if os.path.exists(out_dir):
-        if not os.path.isdir(out_dir):
-            raise InputError(f"output directory {out_dir} is an existing file")
-        if os.listdir(out_dir) and not overwrite:
-            raise InputError(f"output directory {out_dir} is not empty; choose another --out or pass --overwrite")
-    parent = os.path.dirname(out_dir)
-    ancestor = parent
-    while not os.path.exists(ancestor):
-        ancestor = os.path.dirname(ancestor)
-    if not os.path.isdir(ancestor):
-        raise InputError(f"cannot write output directory {out_dir}: {ancestor} is a file, not a folder")
-    try:
-        os.makedirs(parent, exist_ok=True)
-        return tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.partial-", dir=parent)
-    except OSError as error:
-        raise InputError(f"cannot write output directory {out_dir}: {error.strerror}") from None
-
-
-def commit_output(staging, out_dir):
-    """Move the complete staging folder to ``out_dir`` (replacing what ``prepare_output`` allowed)."""
-    out_dir = os.path.abspath(out_dir)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    os.replace(staging, out_dir)
-
-
 def write_result(result, folder):
-    """Write ``summary.json``, ``metrics.csv``, ``rows.csv``, ``attention.npz`` and ``attention.png``."""
+    """Write ``summary.json`` (strict JSON: undefined metrics are null), ``metrics.csv``, ``rows.csv``,
+    ``attention.npz`` and ``attention.png`` into ``folder``."""
     from .figures import attention_figure, feature_figure
 
-    with open(os.path.join(folder, "summary.json"), "w") as handle:
-        json.dump(result.summary, handle, indent=2)
+    write_json(os.path.join(folder, "summary.json"), result.summary)
     metrics_table(result.metrics).to_csv(os.path.join(folder, "metrics.csv"), index=False)
     row_table(result.exact, result.decoded).to_csv(os.path.join(folder, "rows.csv"), index=False)
     p, e, d = result.problem, result.exact, result.decoded

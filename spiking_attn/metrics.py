@@ -48,6 +48,13 @@ def _relative_l2(a, b):
     return float(np.linalg.norm(a - b) / norm if norm > 0 else np.linalg.norm(a - b))
 
 
+def _correlation(a, b):
+    """Pearson correlation across tokens; NaN (undefined) for one token or a constant series."""
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 def _generalised_kl(decoded, exact):
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(decoded > 0, decoded * np.log(decoded / exact), 0.0) - decoded + exact
@@ -116,6 +123,8 @@ def rate_model_metrics(exact, decoded, rate_model):
     Returns
     -------
     dict of str -> float
+        A metric that is undefined for the problem is NaN (a correlation across one token or a
+        constant series); ``summary.json`` writes it as null.
         z_rel_error, z_corr, astrocyte_rate_model_corr, astrocyte_rate_model_rel_error,
         rate_model_output_rel_error, rate_model_attention_tv, rate_model_tv,
         rate_model_output_exact_rel_error (see :data:`METRIC_DESCRIPTIONS`).
@@ -123,9 +132,8 @@ def rate_model_metrics(exact, decoded, rate_model):
     response = decoded.normaliser
     return {
         "z_rel_error": float(np.mean(np.abs(response / exact.normaliser - 1))),
-        "z_corr": float(np.corrcoef(response, exact.normaliser)[0, 1]) if response.size > 1 else float("nan"),
-        "astrocyte_rate_model_corr": (float(np.corrcoef(response, rate_model.astrocyte)[0, 1])
-                                      if response.size > 1 else float("nan")),
+        "z_corr": _correlation(response, exact.normaliser),
+        "astrocyte_rate_model_corr": _correlation(response, rate_model.astrocyte),
         "astrocyte_rate_model_rel_error": float(np.mean(np.abs(response / rate_model.astrocyte - 1))),
         "rate_model_output_rel_error": _relative_l2(decoded.output, rate_model.output),
         "rate_model_attention_tv": _mean_row_tv(decoded.attention, rate_model.attention),

@@ -1,10 +1,17 @@
 """Attention problems: queries, keys and values, seeded at random or loaded from an ``.npz`` file."""
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+import os
+import tempfile
 import zipfile
 
 import numpy as np
 
 from .errors import InputError
+from .output import apply_umask
+from .validation import checked_arrays
+
+# An array in every problem file that `spiking-attn problem` writes: it recognises its own files.
+PROBLEM_MARKER = "spiking_attn_problem"
 
 
 @dataclass(frozen=True)
@@ -39,37 +46,26 @@ class Problem:
         return self.v.shape[1]
 
     def scaled(self, scale):
-        """The problem with queries multiplied by ``scale`` (all scores scale by it)."""
-        return replace(self, q=self.q * float(scale), name=f"{self.name} x{scale:g}")
+        """The problem with queries multiplied by ``scale`` (all scores scale by it), validated again
+        (the scaled queries must still be finite and representable)."""
+        name = f"{self.name} scaled by {scale:g}"
+        with np.errstate(over="ignore"):
+            q = self.q * float(scale)
+        return validate(q, self.k, self.v, name=name)
 
 
 def validate(q, k, v, name="problem"):
-    """Check shapes and values and return a :class:`Problem` of float64 copies.
+    """Check arrays (:func:`spiking_attn.validation.checked_arrays`) and return a :class:`Problem`
+    of float64 copies.
 
     Raises
     ------
     InputError
-        If an array is not 2-D, holds NaN or inf, or the shapes do not agree
-        (q and k must both be T x D, v must be T x Dv, T >= 1, D >= 1, Dv >= 1).
+        If an array does not hold real numbers, is not 2-D or empty, holds NaN or inf, has
+        magnitudes the networks cannot represent, or the shapes do not agree (q and k must both
+        be T x D, v must be T x Dv).
     """
-    arrays = {}
-    for label, array in (("q", q), ("k", k), ("v", v)):
-        try:
-            array = np.array(array, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InputError(f"{name}: array '{label}' is not numeric") from None
-        if array.ndim != 2:
-            raise InputError(f"{name}: array '{label}' must be 2-D (tokens x features), got shape {array.shape}")
-        if array.shape[0] < 1 or array.shape[1] < 1:
-            raise InputError(f"{name}: array '{label}' is empty (shape {array.shape}); need at least 1 token and 1 feature")
-        if not np.all(np.isfinite(array)):
-            raise InputError(f"{name}: array '{label}' contains NaN or inf")
-        arrays[label] = array
-    q, k, v = arrays["q"], arrays["k"], arrays["v"]
-    if q.shape != k.shape:
-        raise InputError(f"{name}: q and k must have the same shape (T x D), got {q.shape} and {k.shape}")
-    if v.shape[0] != q.shape[0]:
-        raise InputError(f"{name}: v must have one row per token ({q.shape[0]}), got shape {v.shape}")
+    q, k, v = checked_arrays(q, k, v, name)
     return Problem(q=q, k=k, v=v, name=name)
 
 
@@ -132,3 +128,50 @@ def load_problem(path):
         except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
             raise InputError(f"{path}: an array cannot be read ({error.__class__.__name__})") from None
     return validate(q, k, v, name=str(path))
+
+
+def _is_own_problem_file(path):
+    """Whether ``path`` is an .npz that :func:`save_problem` wrote (q, k, v and the marker only)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return PROBLEM_MARKER in archive.files and set(archive.files) <= {"q", "k", "v", PROBLEM_MARKER}
+    except (OSError, ValueError, EOFError, AttributeError, TypeError, zipfile.BadZipFile):
+        return False
+
+
+def save_problem(problem, path, overwrite=False):
+    """Write ``problem`` to an .npz file (arrays q, k, v and a marker naming its origin).
+
+    An existing file is replaced only with ``overwrite`` and only if it is a problem file written
+    here before; the file appears complete or not at all (written beside it, then renamed).
+
+    Raises
+    ------
+    InputError
+        If the name does not end in .npz, the file exists and may not be replaced, or it cannot
+        be written.
+    """
+    path = str(path)
+    if not path.endswith(".npz"):
+        raise InputError(f"{path}: the problem file name must end in .npz")
+    if os.path.lexists(path):
+        if not overwrite:
+            raise InputError(f"{path} exists; choose another name or pass --overwrite")
+        if not _is_own_problem_file(path):
+            raise InputError(f"{path} was not written by `spiking-attn problem`; --overwrite replaces only "
+                             "such files, nothing was changed")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, partial = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.partial-", suffix=".npz", dir=folder)
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, q=problem.q, k=problem.k, v=problem.v, **{PROBLEM_MARKER: np.array(problem.name)})
+        apply_umask(partial, 0o666)
+        os.replace(partial, path)
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror}") from None
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)

@@ -1,7 +1,9 @@
 """The build cache: same-shaped problems reuse the compiled binary; interrupted and concurrent
 builds are safe. Runs go through the command line in fresh processes, as a user's would."""
+import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,7 +11,9 @@ import time
 
 import numpy as np
 
-from spiking_attn.cache import list_entries
+import brian2
+import spiking_attn
+from spiking_attn.cache import compiler_identity, list_entries, structure_key
 
 
 def cli(*args, **kwargs):
@@ -80,21 +84,87 @@ def test_killed_build_is_rebuilt_and_concurrent_runs_succeed(tmp_path):
     assert [entry["complete"] for entry in list_entries(cache)] == [True]
 
 
-def test_cache_list_and_clear(tmp_path):
+def test_cache_list_and_clear_touch_only_cache_entries(tmp_path):
     cache = tmp_path / "cache"
     (cache / "0123456789abcdef").mkdir(parents=True)
+    (cache / "0123456789abcdef" / "meta.json").write_text("{}")
+    (cache / "fedcba9876543210").mkdir()  # named like an entry, but not one (no meta.json)
+    (cache / "photos").mkdir()
+    (cache / "photos" / "cat.jpg").write_text("mine")
+    (cache / "notes.txt").write_text("mine")
     listed = cli("cache", "list", "--cache-dir", str(cache))
     assert listed.returncode == 0 and "0123456789abcdef" in listed.stdout
+    assert "photos" not in listed.stdout and "fedcba9876543210" not in listed.stdout
     cleared = cli("cache", "clear", "--cache-dir", str(cache))
     assert cleared.returncode == 0 and "removed 1" in cleared.stdout
     assert "is empty" in cli("cache", "list", "--cache-dir", str(cache)).stdout
+    assert sorted(os.listdir(cache)) == ["fedcba9876543210", "notes.txt", "photos"]
+    assert (cache / "photos" / "cat.jpg").read_text() == "mine"
 
 
-def test_random_feature_network_reuses_the_binary_for_a_new_problem(tmp_path):
-    """The random-feature network's problem-dependent gains are state variables, not constants."""
+def test_a_different_compiler_gets_a_different_entry(tmp_path, monkeypatch):
+    """The key holds the compiler's identity (path, version) and the CPU it compiles for."""
+    wrapper = tmp_path / "my-c++"
+    wrapper.write_text('#!/bin/sh\nexec g++ "$@"\n')
+    wrapper.chmod(0o755)
+    structure = {"network": "softmax", "tokens": 2}
+    compiler_identity.cache_clear()
+    try:
+        gcc = compiler_identity()
+        monkeypatch.setenv("CXX", str(wrapper))
+        compiler_identity.cache_clear()
+        other = compiler_identity()
+    finally:
+        compiler_identity.cache_clear()
+    assert gcc["compiler_version"] and gcc["native_target"]
+    assert other["compiler"] == str(wrapper) and gcc["compiler"] != other["compiler"]
+    assert structure_key({**structure, **gcc}) != structure_key({**structure, **other})
+
+
+def test_reused_build_is_checked_not_assumed(default_run, build_cache, tmp_path):
+    """With the binary gone the entry is still complete, but make has to link again: not reused."""
+    (entry,) = [e for e in list_entries(build_cache) if e["network"] == "softmax" and "tokens=16" in e["shape"]]
+    os.remove(build_cache / entry["key"] / "main")
+    result = cli("run", "--seed", "3", "--out", str(tmp_path / "relinked"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "relinked" / "summary.json").read_text())["reused_build"] is False
+    assert "out of date and has been recompiled" in result.stderr
+    assert (build_cache / entry["key"] / "main").exists()
+
+
+def test_two_installations_share_builds(default_run, build_cache, tmp_path):
+    """A second installation (its own virtual environment and its own copy of the package) reuses
+    the builds of the first without recompiling them, and the first then still reuses them."""
+    other = tmp_path / "other-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True)
+    package_copy = tmp_path / "other-source"
+    shutil.copytree(os.path.dirname(spiking_attn.__file__), package_copy / "spiking_attn",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (site_packages,) = glob.glob(str(other / "lib" / "python*" / "site-packages"))
+    dependencies = os.path.dirname(os.path.dirname(brian2.__file__))
+    with open(os.path.join(site_packages, "installation.pth"), "w") as handle:
+        handle.write(f"{package_copy}\n{dependencies}\n")
+    probe = subprocess.run([str(other / "bin" / "python"), "-c", "import sys, spiking_attn; "
+                            "print(sys.prefix); print(spiking_attn.__file__)"], capture_output=True, text=True,
+                           cwd=tmp_path, check=True).stdout.split()
+    assert probe == [str(other), str(package_copy / "spiking_attn" / "__init__.py")]
+    (entry,) = [e for e in list_entries(build_cache) if e["network"] == "softmax" and "tokens=16" in e["shape"]]
+    before = compiled_files(build_cache / entry["key"])
+    for python, name in ((str(other / "bin" / "python"), "other"), (sys.executable, "first")):
+        result = subprocess.run([python, "-m", "spiking_attn.cli", "run", "--seed", "2", "--out", str(tmp_path / name)],
+                                capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert json.loads((tmp_path / name / "summary.json").read_text())["reused_build"] is True
+        assert compiled_files(build_cache / entry["key"]) == before
+    assert len([e for e in list_entries(build_cache) if e["network"] == "softmax" and "tokens=16" in e["shape"]]) == 1
+
+
+def test_random_feature_network_is_accurate_and_reuses_the_binary_on_cpp_standalone(tmp_path):
+    """The paper's network compiled: it matches its rate model (as on numpy, tests/test_random_features.py)
+    and a new problem of the same shape reuses the binary (its gains are state variables)."""
     cache = tmp_path / "cache"
-    args = ["run", "--network", "random-features", "--tokens", "2", "--dim", "2", "--features", "20",
-            "--duration", "0.1", "--cache-dir", str(cache)]
+    args = ["run", "--network", "random-features", "--tokens", "4", "--dim", "16", "--features", "300",
+            "--cache-dir", str(cache)]
     first = cli(*args, "--seed", "0", "--out", str(tmp_path / "first"))
     assert first.returncode == 0, first.stderr
     (entry,) = list_entries(cache)
@@ -103,5 +173,11 @@ def test_random_feature_network_reuses_the_binary_for_a_new_problem(tmp_path):
     assert second.returncode == 0, second.stderr
     summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("first", "second")]
     assert [summary["reused_build"] for summary in summaries] == [False, True]
-    assert summaries[0]["rate_model_output_rel_error"] != summaries[1]["rate_model_output_rel_error"]
     assert compiled_files(cache / entry["key"]) == before
+    for summary in summaries:
+        assert summary["target"] == "cpp_standalone"
+        assert summary["rate_model_output_rel_error"] <= 0.05
+        assert summary["astrocyte_rate_model_corr"] >= 0.99
+        assert summary["astrocyte_rate_model_rel_error"] <= 0.02
+        assert summary["row_sum_error_max"] <= 0.03
+    assert summaries[0]["rate_model_output_rel_error"] != summaries[1]["rate_model_output_rel_error"]

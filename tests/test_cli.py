@@ -1,5 +1,7 @@
-"""The command line: bad input gets one line and exit code 2, and leaves no result behind."""
+"""The command line: what the README documents runs as it says (the bad-input table is tested in
+test_bad_input.py)."""
 import json
+import os
 import sys
 
 import numpy as np
@@ -26,66 +28,6 @@ def assert_one_line_error(code, captured, fragment):
 def save(path, **arrays):
     np.savez(path, **arrays)
     return str(path)
-
-
-@pytest.mark.parametrize("arrays, fragment", [
-    (dict(q=np.full((3, 2), np.nan), k=np.ones((3, 2)), v=np.ones((3, 2))), "NaN or inf"),
-    (dict(q=np.ones((3, 2)), k=np.ones((3, 2)), v=np.array([[1, np.inf]] * 3)), "NaN or inf"),
-    (dict(q=np.ones((3, 2)), k=np.ones((3, 4)), v=np.ones((3, 2))), "same shape"),
-    (dict(q=np.ones((3, 2)), k=np.ones((3, 2))), "missing array(s) v"),
-    (dict(q=np.ones((0, 2)), k=np.ones((0, 2)), v=np.ones((0, 2))), "empty"),
-])
-def test_bad_problem_files(tmp_path, capsys, arrays, fragment):
-    out = tmp_path / "out"
-    code, captured = run_cli(capsys, "run", "--input", save(tmp_path / "p.npz", **arrays), "--out", str(out))
-    assert_one_line_error(code, captured, fragment)
-    assert not out.exists()
-    assert not list(tmp_path.glob(".out.partial-*"))
-
-
-@pytest.mark.parametrize("args, fragment", [
-    (["--tokens", "0"], "at least 1"),
-    (["--dim", "-3"], "at least 1"),
-    (["--duration", "-1"], "must be positive"),
-    (["--scale", "nan"], "must be finite"),
-    (["--target", "gpu"], "invalid choice"),
-    (["--astrocyte", "maybe"], "invalid choice"),
-])
-def test_bad_options(tmp_path, capsys, args, fragment):
-    out = tmp_path / "out"
-    code, captured = run_cli(capsys, "run", *args, "--out", str(out))
-    assert_one_line_error(code, captured, fragment)
-    assert not out.exists()
-
-
-def test_not_an_npz_file(tmp_path, capsys):
-    path = tmp_path / "notes.txt"
-    path.write_text("q, k, v")
-    code, captured = run_cli(capsys, "run", "--input", str(path), "--out", str(tmp_path / "out"))
-    assert_one_line_error(code, captured, "not a readable .npz file")
-
-
-def test_tokens_with_input_file(tmp_path, capsys):
-    problem = random_problem(2, 2)
-    path = save(tmp_path / "p.npz", q=problem.q, k=problem.k, v=problem.v)
-    code, captured = run_cli(capsys, "run", "--input", path, "--tokens", "4", "--out", str(tmp_path / "out"))
-    assert_one_line_error(code, captured, "cannot be used with --input")
-
-
-def test_unwritable_output_directory(tmp_path, capsys):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    code, captured = run_cli(capsys, "run", "--out", str(blocker / "out"))
-    assert_one_line_error(code, captured, "cannot write output directory")
-
-
-def test_existing_results_are_not_overwritten(tmp_path, capsys):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "summary.json").write_text(json.dumps({"mine": True}))
-    code, captured = run_cli(capsys, "run", "--out", str(out))
-    assert_one_line_error(code, captured, "not empty")
-    assert json.loads((out / "summary.json").read_text()) == {"mine": True}
 
 
 def test_problem_command_writes_the_generated_problem(tmp_path, capsys):
@@ -121,22 +63,83 @@ def test_missing_compiler_is_reported(tmp_path, capsys, monkeypatch):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--network", "random-features", "--duration", "0.105"], "multiple of step"),
-    (["--network", "random-features", "--features", "0"], "at least 1"),
-    (["--network", "transformer"], "invalid choice"),
-    (["--feature-map", "gaussian"], "invalid choice"),
-])
-def test_bad_random_feature_options(tmp_path, capsys, args, fragment):
-    out = tmp_path / "out"
-    code, captured = run_cli(capsys, "run", *args, "--target", "numpy", "--out", str(out))
-    assert_one_line_error(code, captured, fragment)
-    assert not out.exists()
-
-
 def test_cuda_target_without_brian2cuda_is_reported(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "brian2cuda", None)  # makes `import brian2cuda` fail
     out = tmp_path / "out"
     code, captured = run_cli(capsys, "run", "--target", "cuda_standalone", "--out", str(out))
     assert_one_line_error(code, captured, "needs brian2cuda")
     assert not out.exists()
+
+
+def test_scale_multiplies_the_scores(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", "--tokens", "4", "--dim", "4", "--scale", "0.5", "--duration", "0.5",
+                             "--target", "numpy", "--out", str(out))
+    assert code == 0, captured.err
+    problem = random_problem(4, 4)
+    with np.load(out / "attention.npz") as saved:
+        np.testing.assert_allclose(saved["q"], 0.5 * problem.q)
+        np.testing.assert_allclose(saved["scores"], 0.5 * problem.q @ problem.k.T / 2)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["problem"].endswith("scaled by 0.5")
+    assert summary["row_tv_mean"] <= 0.015
+
+
+def test_score_sd_sets_the_random_problem(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", "--tokens", "3", "--dim", "5", "--seed", "4", "--score-sd", "0.3",
+                             "--duration", "0.5", "--target", "numpy", "--out", str(out))
+    assert code == 0, captured.err
+    expected = random_problem(3, 5, seed=4, score_sd=0.3)
+    with np.load(out / "attention.npz") as saved:
+        np.testing.assert_array_equal(saved["q"], expected.q)
+        np.testing.assert_array_equal(saved["k"], expected.k)
+    assert np.std(expected.q) < 0.8  # entries of s.d. sqrt(0.3), not 1
+
+
+def test_a_folder_as_input_runs_each_problem(tmp_path, capsys):
+    folder = tmp_path / "problems"
+    folder.mkdir()
+    for seed in (1, 2):
+        assert main(["problem", str(folder / f"p{seed}.npz"), "--tokens", "2", "--dim", "2", "--seed", str(seed)]) == 0
+    (folder / "readme.txt").write_text("not a problem")  # only the .npz files are taken
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", "--input", str(folder), "--duration", "0.2", "--target", "numpy",
+                             "--out", str(out))
+    assert code == 0, captured.err
+    rows = (out / "batch.csv").read_text().splitlines()
+    assert len(rows) == 3 and "p1.npz" in rows[1] and "p2.npz" in rows[2]
+    for seed in (1, 2):
+        with np.load(out / f"p{seed}" / "attention.npz") as saved:
+            np.testing.assert_array_equal(saved["q"], random_problem(2, 2, seed=seed).q)
+
+
+def test_ctrl_c_exits_130_and_leaves_no_result(tmp_path):
+    import signal
+    import subprocess
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", "run", "--tokens", "2", "--dim", "2",
+                                "--duration", "60", "--target", "numpy", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:  # wait until the simulation runs
+        if "running" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == "spiking-attn: interrupted; no results written"
+    assert "Traceback" not in err
+    assert os.listdir(tmp_path) == []  # neither --out nor the staging folder
+
+
+def test_saturated_scores_warn_and_are_reported(tmp_path, capsys):
+    """A score of 9, above ln(1 / (2 dt r_score)) = 5.5: the score neurons saturate."""
+    path = save(tmp_path / "p.npz", q=np.array([[3.0], [0.0]]), k=np.array([[3.0], [0.0]]), v=np.eye(2))
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", "--input", path, "--duration", "0.5", "--target", "numpy",
+                             "--out", str(out))
+    assert code == 0, captured.err
+    assert "warning: score neurons fired at up to" in captured.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["saturated"] is True and summary["score_rate_max_hz"] > 5000

@@ -32,7 +32,7 @@ def test_rate_model_is_linear_attention(name):
 
 
 def test_performer_normaliser_error_falls_as_inverse_square_root_of_m():
-    """Entries of q and k with s.d. 0.5 (science.md §3), five seeds, m = 1e2, 1e3, 1e4."""
+    """Entries of q and k with s.d. 0.5 (docs/model.md §5), five seeds, m = 1e2, 1e3, 1e4."""
     ms = np.array([100, 1000, 10000])
     errors = []
     for m in ms:

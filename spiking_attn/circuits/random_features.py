@@ -1,4 +1,4 @@
-"""The paper's random-feature neuron-astrocyte attention (science.md §3), built in Brian2.
+"""The paper's random-feature neuron-astrocyte attention (docs/model.md §5), built in Brian2.
 
 One network, used in two phases (equations in :mod:`spiking_attn.equations`):
 
@@ -32,6 +32,8 @@ from brian2 import (
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
 from ..features import SIGNED_MAPS, TRUNCATION, random_feature_attention, random_feature_map, split_features
+from ..errors import InputError
+from ..validation import require_finite
 from .monitoring import spike_trains
 from .parameters import CommonParameters
 
@@ -170,6 +172,22 @@ class FeatureNetwork:
         )
 
 
+def synapse_count(tokens, dim, value_dim, features, feature_map, normaliser="astrocyte", astrocyte=True,
+                  parameters=FeatureParameters()):
+    """Synapses of the network for a problem of that shape with m = ``features``: the projection
+    (2 D per feature) and norm synapses, a plastic synapse from every feature neuron to every
+    readout (T attention, 2 Dv output) and, with the division on, a gate synapse onto each of
+    them; one astrocyte process per feature neuron, or the normaliser neurons' synapses."""
+    T, D, Dv = tokens, dim, value_dim
+    neurons = features * (2 if feature_map in SIGNED_MAPS else 1)
+    plastic = neurons * (T + 2 * Dv)
+    if normaliser == "astrocyte":
+        normalising = neurons
+    else:
+        normalising = neurons * parameters.normaliser_neurons + parameters.normaliser_neurons
+    return 2 * D * features + features + plastic * (2 if astrocyte else 1) + normalising
+
+
 def build_random_features(problem, features=1000, feature_map="performer", write="plastic",
                           normaliser="astrocyte", astrocyte=True, parameters=FeatureParameters(), seed=0):
     """Build the random-feature network for ``problem``.
@@ -207,6 +225,15 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     m = phi.features
     signs = np.array([1.0, -1.0]) if feature_map in SIGNED_MAPS else np.array([1.0])
     n_features = m * signs.size
+    scale = D ** -0.25  # tokens enter as x = token * D^(-1/4)
+    with np.errstate(over="ignore", under="ignore"):
+        phi_values = np.concatenate([phi(problem.k * scale), phi(problem.q * scale)])
+    require_finite(f"the {feature_map} feature map", phi_values)
+    if not np.abs(phi_values).max() > 0:
+        raise InputError(f"the {feature_map} feature map is 0 for every token (|x|^2 / 2 too large for exp); "
+                         "rescale the problem")
+    feature_gain = p.feature_rate / np.abs(phi_values).max()
+    require_finite("the feature neurons' rate gain", feature_gain)
     rate_model = random_feature_attention(problem.q, problem.k, problem.v, phi, pairs=True)
     v_theta = p.v_theta * 1e3 * mV
 
@@ -225,7 +252,6 @@ def build_random_features(problem, features=1000, feature_map="performer", write
                          write_end + (t + 1) * read_slot * p.step] for t in range(T)])
 
     # Tokens through the input neurons: x = token * D^(-1/4), on/off pairs plus |x|^2 / 2.
-    scale = D ** -0.25
     token = np.zeros((n_steps, D))
     for j in range(T if write == "plastic" else 0):
         token[j * write_slot:(j + 1) * write_slot] = problem.k[j] * scale
@@ -253,8 +279,6 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     norm.w = np.ones(m) * weight  # an array: a scalar would be written into the code
 
     # Feature neurons: rate = r_feature * max(sign * phi_i(x), 0).
-    phi_values = np.concatenate([phi(problem.k * scale), phi(problem.q * scale)])
-    feature_gain = p.feature_rate / np.abs(phi_values).max()
     feature_neurons = NeuronGroup(n_features, eq.feature_neuron(feature_map), threshold=eq.THRESHOLD,
                                   reset=eq.RESET, method="euler", name="feature_neurons")
     feature_of_neuron = np.arange(n_features) % m
@@ -303,7 +327,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     objects = [inputs, dendrites, projection, norm, feature_neurons, *readouts.values(), *plastic.values()]
     monitors = {}
     if normaliser == "astrocyte":
-        astrocyte_group = NeuronGroup(1, eq.ASTROCYTE, method="exact", name="astrocyte")
+        astrocyte_group = NeuronGroup(1, eq.FEATURE_ASTROCYTE, method="euler", name="astrocyte")
         astrocyte_group.a = float(T)
         processes = Synapses(feature_neurons, astrocyte_group, eq.PROCESS, on_pre=eq.PROCESS_ON_PRE,
                              name="astrocyte_processes")
@@ -356,6 +380,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         "tau_hebb": p.tau_hebb * second,
         "tau_a": p.tau_a * second,
         "a_half": 0.0,
+        "a_rest": float(T),
         "tau_inh": p.tau_inh * second,
         "g_step": T / (p.normaliser_neurons * p.normaliser_rate * p.tau_inh),
         "input_drive": input_drive,

@@ -1,4 +1,4 @@
-"""The exact-softmax neuron-astrocyte attention head (science.md §4), built in Brian2.
+"""The exact-softmax neuron-astrocyte attention head (docs/model.md §3), built in Brian2.
 
 All T query rows are read in parallel: row t has its own input neurons (query q_t), its own
 score neurons (one small population per key j), one astrocyte, T attention neurons and 2 Dv
@@ -171,6 +171,12 @@ class SoftmaxHead:
             value_gain=self.value_gain,
             phases={"settling": (0.0, settle), "reading": (settle, end)},
         )
+
+
+def synapse_count(tokens, dim, value_dim, parameters=HeadParameters()):
+    """Synapses of the head for a problem of that shape: per (query, key) pair 2 D key synapses,
+    n_score tripartite, release and gate synapses each, and 2 Dv value synapses."""
+    return tokens * tokens * (2 * dim + 3 * parameters.n_score + 2 * value_dim)
 
 
 def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5):

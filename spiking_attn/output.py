@@ -1,0 +1,151 @@
+"""Result folders: written in a staging folder, moved into place only when complete, and
+replaced only when they are spiking-attn's own earlier output.
+
+Every result folder holds a marker, ``.spiking-attn-result.json``, that lists the files the run
+wrote. ``--overwrite`` replaces a folder only if that marker is there and every file and folder in
+it is one the marker lists (or the folder is empty): a user's own file inside, or a folder that is
+not a result at all (a home or project folder), is refused with one line and nothing is deleted.
+
+``summary.json`` is strict JSON: NaN and infinity are written as ``null`` (a metric that is
+undefined for the problem, such as a correlation across a single token).
+"""
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+
+from . import __version__
+from .errors import InputError
+
+MARKER = ".spiking-attn-result.json"
+
+
+def strict_json(value):
+    """``value`` with every NaN or infinite float (also inside dicts and lists) replaced by None."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path, value):
+    """Write ``value`` as strict JSON (see :func:`strict_json`)."""
+    with open(path, "w") as handle:
+        json.dump(strict_json(value), handle, indent=2, allow_nan=False)
+
+
+def apply_umask(path, mode):
+    """Give ``path`` (made private by mkdtemp or mkstemp) the permissions ``mode`` less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+
+
+def _contents(folder):
+    """Relative paths of the files and of the folders below ``folder`` (links count as files)."""
+    files, folders = set(), set()
+    for directory, subdirectories, names in os.walk(folder):
+        relative = os.path.relpath(directory, folder)
+        for name in names + [d for d in subdirectories if os.path.islink(os.path.join(directory, d))]:
+            files.add(os.path.normpath(os.path.join(relative, name)))
+        folders.update(os.path.normpath(os.path.join(relative, name)) for name in subdirectories
+                       if not os.path.islink(os.path.join(directory, name)))
+    return files, folders
+
+
+def mark_result(folder, command):
+    """Write the marker that lists every file now in ``folder`` (call it last)."""
+    files, _ = _contents(folder)
+    write_json(os.path.join(folder, MARKER), {"tool": "spiking-attn", "version": __version__, "command": command,
+                                              "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                              "files": sorted(files)})
+
+
+def foreign_entries(folder):
+    """What in ``folder`` spiking-attn did not write, as relative paths (empty: safe to replace).
+
+    A folder without a readable marker is foreign as a whole (all its entries are returned).
+    """
+    files, folders = _contents(folder)
+    try:
+        with open(os.path.join(folder, MARKER)) as handle:
+            listed = set(json.load(handle)["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return sorted(files | folders)
+    parents = {os.path.dirname(path) for path in listed}
+    parents = {ancestor for path in parents for ancestor in _ancestors(path)}
+    return sorted((files - listed - {MARKER}) | (folders - parents))
+
+
+def _ancestors(path):
+    while path:
+        yield path
+        path = os.path.dirname(path)
+
+
+def _refuse_unless_replaceable(out_dir, overwrite):
+    if not os.path.isdir(out_dir) or os.path.islink(out_dir):
+        raise InputError(f"output directory {out_dir} is an existing file or link, not a folder")
+    entries = os.listdir(out_dir)
+    if not entries:
+        return
+    if not overwrite:
+        raise InputError(f"output directory {out_dir} is not empty; choose another --out "
+                         "(or --overwrite to replace an earlier spiking-attn result)")
+    foreign = foreign_entries(out_dir)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise InputError(f"output directory {out_dir} holds files spiking-attn did not write ({shown}); "
+                         "--overwrite replaces only an earlier spiking-attn result, nothing was deleted")
+
+
+def prepare_output(out_dir, overwrite=False):
+    """Check that ``out_dir`` can be written and return a fresh staging folder beside it.
+
+    Results are written to the staging folder and moved into place by :func:`commit_output`
+    only when complete, so an interrupted run never leaves a folder that looks finished.
+
+    Raises
+    ------
+    InputError
+        If ``out_dir`` is a file, is not empty and not replaceable (see the module docstring),
+        or cannot be written.
+    """
+    out_dir = os.path.abspath(out_dir)
+    if os.path.lexists(out_dir):
+        _refuse_unless_replaceable(out_dir, overwrite)
+    parent = os.path.dirname(out_dir)
+    ancestor = parent
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise InputError(f"cannot write output directory {out_dir}: {ancestor} is a file, not a folder")
+    try:
+        os.makedirs(parent, exist_ok=True)
+        return tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.partial-", dir=parent)
+    except OSError as error:
+        raise InputError(f"cannot write output directory {out_dir}: {error.strerror}") from None
+
+
+def commit_output(staging, out_dir, command, overwrite=False):
+    """Mark the complete staging folder as a result and move it to ``out_dir``.
+
+    ``out_dir`` is checked again (it may have changed while the run went on); an earlier result
+    there is moved aside first and removed only once the new one is in place.
+    """
+    out_dir = os.path.abspath(out_dir)
+    mark_result(staging, command)
+    apply_umask(staging, 0o777)  # mkdtemp made it private
+    previous = None
+    if os.path.lexists(out_dir):
+        _refuse_unless_replaceable(out_dir, overwrite)
+        previous = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.previous-", dir=os.path.dirname(out_dir))
+        os.replace(out_dir, os.path.join(previous, "result"))
+    os.replace(staging, out_dir)
+    if previous is not None:
+        shutil.rmtree(previous)  # our own earlier result (checked above), moved aside by us

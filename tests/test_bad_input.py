@@ -1,0 +1,157 @@
+"""Every class of bad input in docs/errors.md: one line ``spiking-attn: error: ...``, exit code 2,
+no traceback and no output folder. One test per row of that table (and the table lists every case)."""
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spiking_attn.cli import main
+from spiking_attn.problems import random_problem, save_problem
+
+ERRORS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
+
+
+def npz(folder, name="p.npz", **arrays):
+    """A problem file with the given arrays (defaults: a valid 2 x 2 problem)."""
+    arrays = {"q": np.ones((2, 2)), "k": np.ones((2, 2)), "v": np.ones((2, 2)), **arrays}
+    path = folder / name
+    np.savez(path, **arrays)
+    return str(path)
+
+
+def user_folder(folder):
+    """A folder holding a user's own file."""
+    folder.mkdir(exist_ok=True)
+    (folder / "notes.txt").write_text("mine")
+    return str(folder)
+
+
+def only_q(folder):
+    path = folder / "q_only.npz"
+    np.savez(path, q=np.ones((2, 2)))
+    return str(path)
+
+
+def text_file(folder):
+    path = folder / "notes.npz"
+    path.write_text("not an archive")
+    return str(path)
+
+
+def far_apart_tokens(folder):
+    """Queries along one axis and keys along another (all scores 0) with |x|^2 / 2 = 1250."""
+    q = np.zeros((2, 16))
+    q[:, 0] = 100.0
+    k = np.zeros((2, 16))
+    k[:, 1] = 100.0
+    return npz(folder, q=q, k=k)
+
+
+# case: (arguments of `spiking-attn`, given the test's tmp_path; a fragment of the message)
+CASES = {
+    "seed-negative": (lambda d: ["run", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295"),
+    "seed-not-a-number": (lambda d: ["run", "--seed", "x"], "argument --seed: invalid int value"),
+    "tokens-zero": (lambda d: ["run", "--tokens", "0"], "argument --tokens: must be at least 1"),
+    "duration-negative": (lambda d: ["run", "--duration", "-1"], "argument --duration: must be positive"),
+    "duration-too-long": (lambda d: ["run", "--duration", "1e6"], "above the limit of 10000 s"),
+    "duration-too-short": (lambda d: ["run", "--duration", "1e-5"], "shorter than 1 ms"),
+    "duration-off-step": (lambda d: ["run", "--network", "random-features", "--duration", "0.105"],
+                          "must be a whole multiple of step"),
+    "scale-not-finite": (lambda d: ["run", "--scale", "nan"], "argument --scale: must be finite"),
+    "scale-overflow": (lambda d: ["run", "--scale", "1e300"], "has an entry of magnitude"),
+    "score-sd-zero": (lambda d: ["run", "--score-sd", "0"], "argument --score-sd: must be positive"),
+    "target-unknown": (lambda d: ["run", "--target", "gpu"], "argument --target: invalid choice"),
+    "network-unknown": (lambda d: ["run", "--network", "transformer"], "argument --network: invalid choice"),
+    "feature-option-with-softmax": (lambda d: ["run", "--features", "100", "--write", "direct"],
+                                    "--features, --write apply to --network random-features only"),
+    "threads-with-runtime-target": (lambda d: ["run", "--target", "numpy", "--threads", "2"],
+                                    "--threads applies to --target cpp_standalone only"),
+    "threads-too-many": (lambda d: ["run", "--threads", "100000"], "threads must be a whole number from 1 to 256"),
+    "cache-dir-unusable": (lambda d: ["run", "--cache-dir", "/proc/spiking-attn-cache"], "cannot use the build cache"),
+    "random-options-with-input": (lambda d: ["run", "--input", npz(d), "--tokens", "4"],
+                                  "cannot be used with --input"),
+    "too-large-for-memory": (lambda d: ["run", "--tokens", "100000"], "more than this machine's"),
+    "out-is-a-file": (lambda d: ["run", "--out", npz(d)], "is an existing file or link, not a folder"),
+    "out-not-empty": (lambda d: ["run", "--out", user_folder(d / "mine")], "is not empty; choose another --out"),
+    "overwrite-foreign-folder": (lambda d: ["run", "--out", user_folder(d / "mine"), "--overwrite"],
+                                 "holds files spiking-attn did not write (notes.txt)"),
+    "out-unwritable": (lambda d: ["run", "--out", npz(d) + "/out"], "cannot write output directory"),
+    "array-nan": (lambda d: ["run", "--input", npz(d, q=np.full((2, 2), np.nan))], "contains NaN or inf"),
+    "array-complex": (lambda d: ["run", "--input", npz(d, q=np.ones((2, 2)) * 1j)], "holds complex numbers"),
+    "array-strings": (lambda d: ["run", "--input", npz(d, k=np.array([["a", "b"], ["c", "d"]]))], "holds strings"),
+    "array-booleans": (lambda d: ["run", "--input", npz(d, v=np.ones((2, 2), dtype=bool))], "holds booleans"),
+    "array-not-2d": (lambda d: ["run", "--input", npz(d, q=np.ones((2, 2, 2)))], "must be 2-D"),
+    "array-empty": (lambda d: ["run", "--input", npz(d, q=np.ones((0, 2)), k=np.ones((0, 2)), v=np.ones((0, 2)))],
+                    "is empty"),
+    "shapes-q-k": (lambda d: ["run", "--input", npz(d, k=np.ones((2, 3)))], "q and k must have the same shape"),
+    "shapes-v": (lambda d: ["run", "--input", npz(d, v=np.ones((3, 2)))], "v must have one row per token"),
+    "entry-too-large": (lambda d: ["run", "--input", npz(d, q=np.full((2, 2), 1e200))], "above 1e+100"),
+    "entries-too-small": (lambda d: ["run", "--input", npz(d, q=np.full((2, 2), 1e-310))], "too small to encode"),
+    "score-too-large": (lambda d: ["run", "--input", npz(d, q=np.full((2, 2), 30.0), k=np.full((2, 2), 30.0))],
+                        "where exp(score) cannot be represented"),
+    "feature-map-not-finite": (lambda d: ["run", "--network", "random-features", "--feature-map", "cosine",
+                                          "--input", far_apart_tokens(d)], "feature map is not finite"),
+    "feature-map-zero": (lambda d: ["run", "--network", "random-features", "--input", far_apart_tokens(d)],
+                         "feature map is 0 for every token"),
+    "array-missing": (lambda d: ["run", "--input", only_q(d)], "missing array(s) k, v"),
+    "not-an-npz": (lambda d: ["run", "--input", text_file(d)], "not a readable .npz file"),
+    "no-such-file": (lambda d: ["run", "--input", str(d / "absent.npz")], "no such file"),
+    "folder-without-npz": (lambda d: ["run", "--input", user_folder(d / "mine")], "folder holds no .npz files"),
+    "input-names-collide": (lambda d: ["run", "--input", npz(d), npz(Path(user_folder(d / "mine")))],
+                            "two input files share a name"),
+    "problem-name": (lambda d: ["problem", str(d / "p.txt")], "must end in .npz"),
+    "problem-exists": (lambda d: ["problem", npz(d)], "exists; choose another name or pass --overwrite"),
+    "problem-overwrite-foreign": (lambda d: ["problem", npz(d), "--overwrite"],
+                                  "was not written by `spiking-attn problem`"),
+}
+
+
+def documented_cases():
+    """Case names in the first column of the table in docs/errors.md."""
+    return re.findall(r"^\| `([a-z0-9-]+)` \|", ERRORS_PAGE.read_text(), flags=re.MULTILINE)
+
+
+def test_every_documented_case_is_tested():
+    assert sorted(documented_cases()) == sorted(CASES)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_gets_one_line(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    arguments, fragment = CASES[case]
+    argv = arguments(tmp_path)
+    if "--out" not in argv and argv[0] == "run":
+        argv += ["--out", str(tmp_path / "out")]
+    before = sorted(os.listdir(tmp_path))
+    code = main(argv)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 2, captured.err
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("spiking-attn: error: ")
+    assert fragment in lines[0]
+    assert "Traceback" not in captured.err
+    assert sorted(os.listdir(tmp_path)) == before  # no output folder, no staging folder left behind
+    documented = ERRORS_PAGE.read_text()
+    assert f"`{case}`" in documented and fragment in documented
+
+
+def test_problem_overwrite_replaces_its_own_file(tmp_path, capsys):
+    path = tmp_path / "p.npz"
+    assert main(["problem", str(path), "--seed", "1"]) == 0
+    assert main(["problem", str(path), "--seed", "2", "--overwrite"]) == 0
+    with np.load(path) as saved:
+        np.testing.assert_array_equal(saved["q"], random_problem(16, 16, seed=2).q)
+
+
+def test_saved_problem_is_replaced_only_when_it_is_ours(tmp_path):
+    from spiking_attn.errors import InputError
+
+    users = tmp_path / "users.npz"
+    np.savez(users, q=np.zeros((1, 1)), k=np.zeros((1, 1)), v=np.zeros((1, 1)))
+    with pytest.raises(InputError, match="not written by"):
+        save_problem(random_problem(2, 2), users, overwrite=True)
+    with np.load(users) as saved:
+        assert saved["q"].shape == (1, 1)

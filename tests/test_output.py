@@ -1,0 +1,98 @@
+"""Result folders: --overwrite replaces only spiking-attn's own earlier result, never a user's file."""
+import json
+import os
+
+import pytest
+
+from spiking_attn.cli import main
+from spiking_attn.errors import InputError
+from spiking_attn.output import MARKER, commit_output, foreign_entries, mark_result, prepare_output
+
+TINY = ["run", "--tokens", "1", "--dim", "1", "--duration", "0.1", "--target", "numpy"]
+
+
+def user_files(folder):
+    """A folder with a user's files and a subfolder; returns {relative path: contents}."""
+    (folder / "project").mkdir(parents=True, exist_ok=True)
+    files = {"notes.txt": "mine", os.path.join("project", "data.csv"): "1,2,3"}
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return files
+
+
+def assert_intact(folder, files):
+    for name, text in files.items():
+        assert (folder / name).read_text() == text
+
+
+@pytest.mark.parametrize("where", ["cwd", "home"])
+def test_overwrite_refuses_a_folder_with_user_files(where, tmp_path, capsys, monkeypatch):
+    folder = tmp_path / where
+    files = user_files(folder)
+    monkeypatch.chdir(folder)
+    if where == "home":
+        monkeypatch.setenv("HOME", str(folder))
+        monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "matplotlib"))  # keep library caches out of it
+    out = "." if where == "cwd" else os.path.expanduser("~")
+    code = main([*TINY, "--out", out, "--overwrite"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "holds files spiking-attn did not write (notes.txt, project, project/data.csv)" in err
+    assert_intact(folder, files)
+    assert sorted(os.listdir(folder)) == ["notes.txt", "project"]
+    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]
+
+
+def test_overwrite_replaces_an_earlier_result(tmp_path, capsys):
+    out = tmp_path / "result"
+    assert main([*TINY, "--seed", "1", "--out", str(out)]) == 0
+    first = json.loads((out / "summary.json").read_text())
+    listed = json.loads((out / MARKER).read_text())["files"]
+    assert sorted(listed) == ["attention.npz", "attention.png", "metrics.csv", "rows.csv", "summary.json"]
+    assert main([*TINY, "--seed", "2", "--out", str(out), "--overwrite"]) == 0
+    second = json.loads((out / "summary.json").read_text())
+    assert (first["seed"], second["seed"]) == (1, 2)
+    assert sorted(os.listdir(tmp_path)) == ["result"]  # nothing left beside it
+
+
+def test_a_result_with_a_user_file_added_is_not_replaced(tmp_path, capsys):
+    out = tmp_path / "result"
+    assert main([*TINY, "--out", str(out)]) == 0
+    (out / "my-analysis.ipynb").write_text("{}")
+    code = main([*TINY, "--out", str(out), "--overwrite"])
+    assert code == 2
+    assert "(my-analysis.ipynb)" in capsys.readouterr().err
+    assert (out / "my-analysis.ipynb").read_text() == "{}" and (out / "summary.json").exists()
+
+
+def test_nested_results_are_recognised(tmp_path):
+    """A batch result: a folder per problem and batch.csv, all listed by the marker."""
+    result = tmp_path / "batch"
+    (result / "p1").mkdir(parents=True)
+    (result / "p1" / "summary.json").write_text("{}")
+    (result / "batch.csv").write_text("problem\n")
+    mark_result(result, "run")
+    assert foreign_entries(result) == []
+    (result / "p1" / "extra.txt").write_text("mine")
+    (result / "empty").mkdir()
+    assert foreign_entries(result) == ["empty", os.path.join("p1", "extra.txt")]
+
+
+def test_a_folder_without_marker_is_foreign_and_a_forged_list_does_not_help(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "summary.json").write_text("{}")
+    assert foreign_entries(folder) == ["summary.json"]
+    (folder / MARKER).write_text("not json")
+    assert foreign_entries(folder) == [MARKER, "summary.json"]
+
+
+def test_commit_checks_the_folder_again(tmp_path):
+    """A user's file that appears in --out while the run goes on is not deleted either."""
+    out = tmp_path / "out"
+    staging = prepare_output(str(out), overwrite=True)
+    (tmp_path / "out").mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="did not write"):
+        commit_output(staging, str(out), command="run", overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine"
