@@ -19,8 +19,10 @@ import pandas as pd
 
 from spiking_attn.circuits.random_features import WRITE_MODES
 from spiking_attn.devices import TARGETS
+from spiking_attn.errors import exit_on_input_error
 from spiking_attn.experiment import run_experiment
 from spiking_attn.features import FEATURE_MAPS, random_feature_attention, random_feature_map
+from spiking_attn.output import result_folder
 from spiking_attn.problems import random_problem
 
 
@@ -41,33 +43,32 @@ def main():
     parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
     parser.add_argument("--out", default="results/feature_maps")
     args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-
-    problem = random_problem(16, 16, seed=args.seed, score_sd=0.25)
-    rows = []
-    for name in args.maps:
-        phi = random_feature_map(name, args.features, problem.dim, seed=args.seed)
-        signed = random_feature_attention(problem.q, problem.k, problem.v, phi)
-        result = run_experiment(problem, network="random-features", features=args.features, feature_map=name,
-                                write=args.write, target=args.target, seed=args.seed)
-        exact, m = result.exact, result.metrics
-        rows.append({
-            "feature_map": name,
-            "rate_model_tv": row_tv(signed.attention, exact.attention),
-            "rate_model_output_error": relative(signed.output, exact.output),
-            "pair_rate_model_tv": m["rate_model_tv"],
-            "spiking_tv": m["row_tv_mean"],
-            "spiking_output_error": m["output_rel_error"],
-            "spiking_vs_pair_model_output_error": m["rate_model_output_rel_error"],
-            "astrocyte_pair_model_corr": m["astrocyte_rate_model_corr"],
-            "saturated": result.summary["saturated"],
-            "run_seconds": result.summary["run_seconds"],
-        })
-        pd.DataFrame(rows).to_csv(os.path.join(args.out, "feature_maps.csv"), index=False)
-    table = pd.DataFrame(rows)
-    print(table.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
+    with result_folder(args.out, "analysis/feature_maps.py", overwrite=True) as folder:
+        problem = random_problem(16, 16, seed=args.seed, score_sd=0.25)
+        rows = []
+        for name in args.maps:
+            phi = random_feature_map(name, args.features, problem.dim, seed=args.seed)
+            signed = random_feature_attention(problem.q, problem.k, problem.v, phi)
+            result = run_experiment(problem, network="random-features", features=args.features, feature_map=name,
+                                    write=args.write, target=args.target, seed=args.seed)
+            exact, m = result.exact, result.metrics
+            rows.append({
+                "feature_map": name,
+                "rate_model_tv": row_tv(signed.attention, exact.attention),
+                "rate_model_output_error": relative(signed.output, exact.output),
+                "pair_rate_model_tv": m["rate_model_tv"],
+                "spiking_tv": m["row_tv_mean"],
+                "spiking_output_error": m["output_rel_error"],
+                "spiking_vs_pair_model_output_error": m["rate_model_output_rel_error"],
+                "astrocyte_pair_model_corr": m["astrocyte_rate_model_corr"],
+                "saturated": result.summary["saturated"],
+                "run_seconds": result.summary["run_seconds"],
+            })
+            pd.DataFrame(rows).to_csv(os.path.join(folder, "feature_maps.csv"), index=False)
+        table = pd.DataFrame(rows)
+        print(table.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
     print(f"wrote {args.out}/feature_maps.csv")
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_input_error(main)

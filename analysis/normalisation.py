@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 
 from spiking_attn.devices import TARGETS
+from spiking_attn.errors import exit_on_input_error
 from spiking_attn.experiment import run_experiment
 from spiking_attn.figures import plt
+from spiking_attn.output import result_folder
 from spiking_attn.problems import random_problem
 
 
@@ -26,39 +28,38 @@ def main():
     parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
     parser.add_argument("--out", default="results/normalisation")
     args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    with result_folder(args.out, "analysis/normalisation.py", overwrite=True) as folder:
+        base = random_problem(16, 16, seed=args.seed)
+        rows, sums = [], {}
+        for scale in args.scales:
+            for astrocyte in (True, False):
+                result = run_experiment(base.scaled(scale), target=args.target, astrocyte=astrocyte, seed=args.seed)
+                z = result.exact.normaliser
+                rows.append({"scale": scale, "astrocyte": "on" if astrocyte else "off",
+                             "z_min": z.min(), "z_max": z.max(),
+                             "row_sum_error_max": result.metrics["row_sum_error_max"],
+                             "row_tv_mean": result.metrics["row_tv_mean"],
+                             "output_rel_error": result.metrics["output_rel_error"],
+                             "saturated": result.summary["saturated"]})
+                sums[(scale, astrocyte)] = result.decoded.attention.sum(axis=1)
+        table = pd.DataFrame(rows)
+        table.to_csv(os.path.join(folder, "normalisation.csv"), index=False)
+        print(table.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
 
-    base = random_problem(16, 16, seed=args.seed)
-    rows, sums = [], {}
-    for scale in args.scales:
-        for astrocyte in (True, False):
-            result = run_experiment(base.scaled(scale), target=args.target, astrocyte=astrocyte, seed=args.seed)
-            z = result.exact.normaliser
-            rows.append({"scale": scale, "astrocyte": "on" if astrocyte else "off",
-                         "z_min": z.min(), "z_max": z.max(),
-                         "row_sum_error_max": result.metrics["row_sum_error_max"],
-                         "row_tv_mean": result.metrics["row_tv_mean"],
-                         "output_rel_error": result.metrics["output_rel_error"],
-                         "saturated": result.summary["saturated"]})
-            sums[(scale, astrocyte)] = result.decoded.attention.sum(axis=1)
-    table = pd.DataFrame(rows)
-    table.to_csv(os.path.join(args.out, "normalisation.csv"), index=False)
-    print(table.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
-
-    figure, axes = plt.subplots(1, len(args.scales), figsize=(4 * len(args.scales), 3.5), layout="constrained",
-                                squeeze=False)
-    for ax, scale in zip(axes[0], args.scales):
-        tokens = np.arange(base.tokens)
-        ax.semilogy(tokens, sums[(scale, True)], "o-", label="astrocyte on")
-        ax.semilogy(tokens, sums[(scale, False)], "s--", label="gliotransmission blocked")
-        ax.axhline(1, color="k", lw=0.8)
-        ax.set_title(f"queries x{scale:g}")
-        ax.set_xlabel("query t")
-        ax.set_ylabel("decoded row sum")
-        ax.legend(fontsize=8)
-    figure.savefig(os.path.join(args.out, "normalisation.png"), dpi=120)
+        figure, axes = plt.subplots(1, len(args.scales), figsize=(4 * len(args.scales), 3.5), layout="constrained",
+                                    squeeze=False)
+        for ax, scale in zip(axes[0], args.scales):
+            tokens = np.arange(base.tokens)
+            ax.semilogy(tokens, sums[(scale, True)], "o-", label="astrocyte on")
+            ax.semilogy(tokens, sums[(scale, False)], "s--", label="gliotransmission blocked")
+            ax.axhline(1, color="k", lw=0.8)
+            ax.set_title(f"queries x{scale:g}")
+            ax.set_xlabel("query t")
+            ax.set_ylabel("decoded row sum")
+            ax.legend(fontsize=8)
+        figure.savefig(os.path.join(folder, "normalisation.png"), dpi=120)
     print(f"wrote {args.out}/normalisation.csv and .png")
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_input_error(main)

@@ -32,9 +32,10 @@ import argparse
 
 from spiking_attn.circuits.random_features import WRITE_MODES
 from spiking_attn.devices import TARGETS
+from spiking_attn.errors import exit_on_input_error
 from spiking_attn.experiment import run_experiment
 from spiking_attn.features import FEATURE_MAPS
-from spiking_attn.figures import feature_figure
+from spiking_attn.figures import check_figure_path, feature_figure, save_figure
 from spiking_attn.metrics import metrics_table
 from spiking_attn.problems import random_problem
 
@@ -50,16 +51,17 @@ def main():
     parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
     parser.add_argument("--figure", default="random_features.png")
     args = parser.parse_args()
+    check_figure_path(args.figure)
 
     problem = random_problem(args.tokens, args.dim, seed=args.seed, score_sd=0.25)
     result = run_experiment(problem, network="random-features", features=args.features,
                             feature_map=args.feature_map, write=args.write, target=args.target, seed=args.seed)
     print(metrics_table(result.metrics).to_string(index=False))
-    feature_figure(result).savefig(args.figure, dpi=120)
+    save_figure(feature_figure(result), args.figure)
     s = result.summary
     print(f"figure: {args.figure}; simulated {s['simulated_seconds']:g} s; "
           f"build {s['build_seconds']:.1f} s, run {s['run_seconds']:.1f} s")
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_input_error(main)

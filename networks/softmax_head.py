@@ -34,8 +34,9 @@ import argparse
 from spiking_attn.circuits import HeadParameters, build_softmax_head
 from spiking_attn.decoding import decode
 from spiking_attn.devices import TARGETS, simulate
+from spiking_attn.errors import exit_on_input_error
 from spiking_attn.experiment import Result
-from spiking_attn.figures import attention_figure
+from spiking_attn.figures import attention_figure, check_figure_path, save_figure
 from spiking_attn.metrics import attention_metrics, metrics_table
 from spiking_attn.problems import random_problem
 from spiking_attn.reference import softmax_attention
@@ -50,6 +51,7 @@ def main():
     parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
     parser.add_argument("--figure", default="softmax_head.png")
     args = parser.parse_args()
+    check_figure_path(args.figure)
 
     problem = random_problem(args.tokens, args.dim, seed=args.seed)
     exact = softmax_attention(problem.q, problem.k, problem.v)
@@ -62,9 +64,9 @@ def main():
     print(metrics_table(metrics).to_string(index=False))
     summary = {"target": args.target, "astrocyte": True, **circuit.summary()}
     result = Result(problem, exact, decoded, recording, metrics, summary)
-    attention_figure(result).savefig(args.figure, dpi=120)
+    save_figure(attention_figure(result), args.figure)
     print(f"figure: {args.figure}; build {timings.build_seconds:.1f} s, run {timings.run_seconds:.1f} s")
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_input_error(main)

@@ -3,7 +3,8 @@
 Modules
 -------
 reference   exact softmax attention (NumPy)
-problems    seeded random problems and .npz loading
+problems    seeded random problems, .npz loading and saving
+validation  checks of every array and option a user hands in
 equations   every model equation, with units and documentation
 circuits    builders of the Brian2 networks
 devices     targets (cpp_standalone, cython, numpy): build, run, record
@@ -11,6 +12,10 @@ decoding    spike counts -> attention, output, normaliser
 metrics     errors against exact softmax, as pandas tables
 figures     heatmaps, rasters, astrocyte traces
 experiment  one run end to end, and writing its results
+output      result folders: staging, the marker that recognises them, strict JSON
 cli         the ``spiking-attn`` command
+
+The science (equations and derivations) is in docs/model.md; every bad input and its message in
+docs/errors.md.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"

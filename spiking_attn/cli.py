@@ -16,7 +16,6 @@ Bad input ends with one line ``spiking-attn: error: ...`` on standard error and 
 import argparse
 import math
 import os
-import shutil
 import sys
 import time
 
@@ -207,24 +206,20 @@ def command_run(args):
 
     from .experiment import run_experiment, write_result
     from .metrics import metrics_table
-    from .output import commit_output, prepare_output
+    from .output import result_folder
 
     checked = run_options(args)
     problems = run_problems(args, checked)
     options = asdict(checked)
     batch = len(problems) > 1
     out_dir = args.out or time.strftime("results/run-%Y%m%d-%H%M%S")
-    staging = prepare_output(out_dir, overwrite=args.overwrite)
-    try:
+    with result_folder(out_dir, "run", overwrite=args.overwrite) as staging:
         if batch:
             rows = _run_batch(problems, options, staging)
             pd.DataFrame(rows).to_csv(os.path.join(staging, "batch.csv"), index=False)
         else:
             result = run_experiment(problems[0], **options)
             write_result(result, staging)
-        commit_output(staging, out_dir, command="run", overwrite=args.overwrite)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # our own staging folder: gone already unless the run failed
     if batch:
         table = pd.DataFrame(rows)[["problem", "row_tv_mean", "row_sum_error_max", "output_rel_error",
                                     "reused_build", "build_seconds", "run_seconds"]]

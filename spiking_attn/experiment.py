@@ -168,7 +168,7 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
 def write_result(result, folder):
     """Write ``summary.json`` (strict JSON: undefined metrics are null), ``metrics.csv``, ``rows.csv``,
     ``attention.npz`` and ``attention.png`` into ``folder``."""
-    from .figures import attention_figure, feature_figure
+    from .figures import attention_figure, feature_figure, save_figure
 
     write_json(os.path.join(folder, "summary.json"), result.summary)
     metrics_table(result.metrics).to_csv(os.path.join(folder, "metrics.csv"), index=False)
@@ -183,4 +183,4 @@ def write_result(result, folder):
                       output_rate_model=rm.output)
     np.savez(os.path.join(folder, "attention.npz"), **arrays)
     figure = feature_figure if result.rate_model is not None else attention_figure
-    figure(result).savefig(os.path.join(folder, "attention.png"), dpi=120)
+    save_figure(figure(result), os.path.join(folder, "attention.png"))

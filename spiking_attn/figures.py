@@ -1,13 +1,42 @@
 """Figures: exact vs decoded attention, their difference, a spike raster and the astrocytes."""
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .errors import InputError  # noqa: E402
+
 RASTER_POPULATIONS = ("input", "score", "attention", "output")
 RASTER_COLOURS = {"input": "tab:grey", "score": "tab:blue", "feature": "tab:blue", "attention": "tab:red",
                   "output": "tab:green"}
+
+
+SOURCE = "spiking-attn"  # written into every PNG this package saves, so it recognises its own figures
+
+
+def check_figure_path(path):
+    """Raise InputError if ``path`` exists and is not a PNG this package saved (metadata Source:
+    spiking-attn): a user's file is never overwritten. Call it before long work, too."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.lexists(path):
+        return
+    try:
+        with Image.open(path) as existing:
+            ours = existing.format == "PNG" and existing.info.get("Source") == SOURCE
+    except (OSError, UnidentifiedImageError):
+        ours = False
+    if not ours:
+        raise InputError(f"{path} exists and is not a figure spiking-attn saved; choose another file name")
+
+
+def save_figure(figure, path, dpi=120):
+    """Save ``figure`` as a PNG at ``path`` (marked as ours), after :func:`check_figure_path`."""
+    check_figure_path(path)
+    figure.savefig(path, dpi=dpi, format="png", metadata={"Source": SOURCE})
 
 
 PHASE_COLOURS = {"settling": "white", "writing": "tab:purple", "reading": "gold"}

@@ -9,6 +9,7 @@ not a result at all (a home or project folder), is refused with one line and not
 ``summary.json`` is strict JSON: NaN and infinity are written as ``null`` (a metric that is
 undefined for the problem, such as a correlation across a single token).
 """
+import contextlib
 import json
 import math
 import os
@@ -149,3 +150,18 @@ def commit_output(staging, out_dir, command, overwrite=False):
     os.replace(staging, out_dir)
     if previous is not None:
         shutil.rmtree(previous)  # our own earlier result (checked above), moved aside by us
+
+
+@contextlib.contextmanager
+def result_folder(out_dir, command, overwrite=False):
+    """Write a result: yields a staging folder, then marks it and moves it to ``out_dir``.
+
+    If the block raises (an error, Ctrl-C), the staging folder is removed and ``out_dir`` is
+    left as it was. ``overwrite`` allows replacing an earlier spiking-attn result (only that).
+    """
+    staging = prepare_output(out_dir, overwrite=overwrite)
+    try:
+        yield staging
+        commit_output(staging, out_dir, command=command, overwrite=overwrite)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # our own staging folder: gone already unless the block failed

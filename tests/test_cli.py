@@ -5,7 +5,6 @@ import os
 import sys
 
 import numpy as np
-import pytest
 
 from spiking_attn.cli import main
 from spiking_attn.problems import random_problem

@@ -96,3 +96,33 @@ def test_commit_checks_the_folder_again(tmp_path):
     with pytest.raises(InputError, match="did not write"):
         commit_output(staging, str(out), command="run", overwrite=True)
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_figures_replace_only_their_own_png(tmp_path):
+    from spiking_attn.figures import plt, save_figure
+
+    figure, _ = plt.subplots()
+    ours = tmp_path / "ours.png"
+    save_figure(figure, ours)
+    save_figure(figure, ours)  # our own earlier figure: replaced
+    users = tmp_path / "photo.png"
+    figure.savefig(users)  # a PNG, but not one spiking-attn saved
+    text = tmp_path / "notes.png"
+    text.write_text("mine")
+    for path in (users, text):
+        before = path.read_bytes()
+        with pytest.raises(InputError, match="not a figure spiking-attn saved"):
+            save_figure(figure, path)
+        assert path.read_bytes() == before
+    plt.close(figure)
+
+
+def test_a_failed_result_leaves_nothing(tmp_path):
+    from spiking_attn.output import result_folder
+
+    with pytest.raises(RuntimeError):
+        with result_folder(str(tmp_path / "out"), "test") as staging:
+            (tmp_path / "out-written").write_text("")  # beside it, to see the block ran
+            open(os.path.join(staging, "summary.json"), "w").close()
+            raise RuntimeError("the run failed")
+    assert sorted(os.listdir(tmp_path)) == ["out-written"]

@@ -395,5 +395,6 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     return FeatureNetwork(network=network, namespace=namespace, duration=n_steps * p.step, problem=problem,
                           parameters=p, feature_map=phi, rate_model=rate_model, write=write,
                           normaliser=normaliser, astrocyte=astrocyte, value_gain=value_gain,
-                          feature_gain=feature_gain, feature_neurons=n_features, windows=windows, phases=phases, monitors=monitors)
+                          feature_gain=feature_gain, feature_neurons=n_features, windows=windows, phases=phases,
+                          monitors=monitors)
 
