@@ -123,7 +123,9 @@ p_i), and one astrocyte (the query being read)::
   p_i counts feature i's spikes while writing (sum_j r_i(k_j) t_learn), so while query q is read
   a = sum_i p_i r_i(q) / release_gain = p . phi(q) = a_t, the rate model's astrocyte response, and
   the readout rates are R_att * c * H phi(q) / a_t: the attention row and y_t. With thousands of
-  processes each release moves a by a negligible step, so a_half = 0 here. The processes pass
+  processes each release moves a by a negligible step, so no half-release correction is needed: a_half
+  is GATE_FLOOR here, 10^-12, far below any response while reading, which only keeps 1/a finite
+  should a ever decay to 0 (the compiled code assumes finite math). The processes pass
   glutamate on to the astrocyte only while reading (the same switch as the readouts' transmission),
   and while writing the astrocyte rests at a_rest = T (its response to T keys at score 0). When it
   integrated the writing phase too, p grew while the keys drove the features and a reached about 16
@@ -139,7 +141,8 @@ inhibitory conductance g onto the feature -> readout terminals (presynaptic, GAB
 inhibition, which is divisive)::
 
     tau_inh dg/dt = -g,   on normaliser spike: g += g_step = T / (n_norm * R_norm * tau_inh)
-    gate_value = 1 / g    (g settles at a_t; written onto every plastic synapse as the astrocyte's is)
+    gate_value = 1 / (g + a_half)    (g settles at a_t; a_half = GATE_FLOOR keeps the gate finite;
+                                      written onto every plastic synapse as the astrocyte's is)
 """
 import numpy as np
 
@@ -199,12 +202,17 @@ FEATURE_DENDRITE = Equations(
     """
 )
 
+GATE_FLOOR = 1e-12  # a_half of the random-feature network's normalisers: keeps 1/a finite, nothing else
+
+# No equation needs inf or NaN (the compiled code assumes finite math, spiking_attn/devices.py):
+# max(x, 0) is written (x + |x|) / 2 and min(z, c) as (z + c - |z - c|) / 2, every gate divides by
+# a quantity kept above 0 by a_half > 0, and every exp has an argument bounded by validation.
 FEATURE_EXPRESSIONS = {
     "performer": "exp(z - nu) / sqrt(m_features)",
-    "truncated-performer": "exp(clip(z, -inf, z_clip) - nu) / sqrt(m_features)",
+    "truncated-performer": "exp((z + z_clip - abs(z - z_clip)) / 2 - nu) / sqrt(m_features)",  # min(z, z_clip)
     "linear": "1 + z - nu - 0.5 * log(m_features)",
     "cosine": "sqrt(2.0 / m_features) * cos(z + b) * exp(nu)",
-    "rectified-cosine": "clip(sqrt(2.0 / m_features) * cos(z + b) * exp(nu), 0, inf)",
+    "rectified-cosine": "sqrt(2.0 / m_features) * (cos(z + b) + abs(cos(z + b))) / 2 * exp(nu)",  # max(cosine, 0)
     "clipped-sine": "sqrt(2.0 / m_features) * sin(clip(z + b, -pi / 2, pi / 2)) * exp(nu)",
 }
 
@@ -213,7 +221,7 @@ def feature_neuron(feature_map):
     """Equations of a feature neuron for one of :data:`FEATURE_EXPRESSIONS`."""
     return Equations(
         f"""
-        dv/dt = r_feature * v_theta * clip(polarity * phi, 0, inf) : volt
+        dv/dt = r_feature * v_theta * (polarity * phi + abs(polarity * phi)) / 2 : volt
         phi = {FEATURE_EXPRESSIONS[feature_map]} : 1
         z = u / delta_u : 1
         nu = n / delta_u : 1
@@ -270,7 +278,7 @@ FEATURE_ASTROCYTE = Equations(
 INHIBITION = Equations(
     """
     dg/dt = -g / tau_inh : 1
-    gate_value = 1 / g : 1 (constant over dt)
+    gate_value = 1 / (g + a_half) : 1 (constant over dt)
     """
 )
 NORMALISER_TO_INHIBITION_ON_PRE = "g_post += g_step"

@@ -9,10 +9,11 @@ import subprocess
 import sys
 import time
 
+import brian2
 import numpy as np
 
-import brian2
 import spiking_attn
+from spiking_attn import devices
 from spiking_attn.cache import compiler_identity, list_entries, structure_key
 
 
@@ -22,13 +23,9 @@ def cli(*args, **kwargs):
 
 
 def compiled_files(folder):
-    """Modification times of the objects and the binary of a cached build."""
-    stamps = {}
-    for directory, _, files in os.walk(folder):
-        for name in files:
-            if name.endswith(".o") or name == "main":
-                path = os.path.join(directory, name)
-                stamps[path] = os.path.getmtime(path)
+    """Modification times of the objects and the binary of a cached build (never empty)."""
+    stamps = devices.compiled_files(folder)
+    assert os.path.join(folder, "main") in stamps and len(stamps) > 1
     return stamps
 
 

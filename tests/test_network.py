@@ -1,8 +1,9 @@
 """The spiking head against exact softmax on seeded problems (cpp_standalone and numpy)."""
 import numpy as np
 import pytest
-from brian2 import NeuronGroup, Network, SpikeMonitor, defaultclock, mV, ms, prefs, second
+from brian2 import Equations, NeuronGroup, Network, SpikeMonitor, defaultclock, mV, ms, prefs, second
 
+from spiking_attn import devices
 from spiking_attn import equations as eq
 from spiking_attn.circuits import HeadParameters
 from spiking_attn.decoding import decode
@@ -130,3 +131,18 @@ def test_input_neurons_fire_at_the_encoded_rate():
     counts = monitor.count[:]
     # Within one spike of rate x 4 s (a leaky reset-to-zero would lose 0.25 %: 25 spikes at 2500 Hz).
     np.testing.assert_allclose(counts, rates * 4, atol=1.0)
+
+
+def test_equations_need_no_infinity():
+    """The binary is compiled assuming finite math (spiking_attn/devices.py): no equation may name
+    inf or divide by a gate that can reach 0."""
+    import re
+
+    texts = [value if isinstance(value, str) else str(value) for value in vars(eq).values()
+             if isinstance(value, (str, Equations))]
+    texts += list(eq.FEATURE_EXPRESSIONS.values()) + [str(eq.feature_neuron(name)) for name in eq.FEATURE_EXPRESSIONS]
+    assert texts and not [text for text in texts if re.search(r"\binf\b", text)]
+    assert "-fno-finite-math-only" not in devices.COMPILER_FLAGS
+    gates = [str(eq.ASTROCYTE), str(eq.FEATURE_ASTROCYTE), str(eq.INHIBITION)]
+    assert all(re.search(r"gate_value = 1 / \((a|g) \+ a_half\)", gate) for gate in gates)
+    assert HeadParameters().a_half > 0 and eq.GATE_FLOOR > 0

@@ -38,6 +38,7 @@ from .monitoring import spike_trains
 from .parameters import CommonParameters
 
 WRITE_MODES = ("plastic", "direct")
+PHI_LIMIT = 1e250  # largest |phi| of the inputs the network accepts (float64 reaches 1.8e308)
 NORMALISERS = ("astrocyte", "neurons")
 
 
@@ -228,7 +229,9 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     scale = D ** -0.25  # tokens enter as x = token * D^(-1/4)
     with np.errstate(over="ignore", under="ignore"):
         phi_values = np.concatenate([phi(problem.k * scale), phi(problem.q * scale)])
-    require_finite(f"the {feature_map} feature map", phi_values)
+    if not np.all(np.abs(phi_values) <= PHI_LIMIT):  # also False for NaN
+        raise InputError(f"the {feature_map} feature map is not finite (or above {PHI_LIMIT:g}) for these inputs; "
+                         "rescale the problem")
     if not np.abs(phi_values).max() > 0:
         raise InputError(f"the {feature_map} feature map is 0 for every token (|x|^2 / 2 too large for exp); "
                          "rescale the problem")
@@ -379,7 +382,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         "z_clip": TRUNCATION,
         "tau_hebb": p.tau_hebb * second,
         "tau_a": p.tau_a * second,
-        "a_half": 0.0,
+        "a_half": eq.GATE_FLOOR,
         "a_rest": float(T),
         "tau_inh": p.tau_inh * second,
         "g_step": T / (p.normaliser_neurons * p.normaliser_rate * p.tau_inh),
