@@ -178,8 +178,10 @@ def run_problems(args, options):
     else:
         score_sd = args.score_sd or (0.25 if options.network == "random-features" else 1.0)
         tokens, dim = args.tokens or 16, args.dim or 16
-        check_network_size(options, tokens, dim, dim)
+        check_network_size(options, tokens, dim, dim)  # before the arrays are drawn
         problems = [random_problem(tokens=tokens, dim=dim, seed=args.seed, score_sd=score_sd)]
+    for problem in problems:  # every problem of a batch, before any of them runs
+        check_network_size(options, problem.tokens, problem.dim, problem.value_dim)
     return [problem.scaled(args.scale) for problem in problems] if args.scale != 1 else problems
 
 
