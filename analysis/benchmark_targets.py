@@ -47,8 +47,8 @@ def main():
     parser.add_argument("--runtime-max-tokens", type=int, default=32)
     parser.add_argument("--out", default="results/benchmark_targets")
     args = parser.parse_args()
-    with result_folder(args.out, "analysis/benchmark_targets.py", overwrite=True) as folder:
-        work = tempfile.mkdtemp(prefix="benchmark_")
+    with result_folder(args.out, "analysis/benchmark_targets.py", overwrite=True) as folder, \
+            tempfile.TemporaryDirectory(prefix="benchmark_") as work:  # runs and their build cache
         cache = os.path.join(work, "cache")
 
         rows = []

@@ -102,7 +102,7 @@ def _refuse_unless_replaceable(out_dir, overwrite):
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise InputError(f"output directory {out_dir} holds files spiking-attn did not write ({shown}); "
-                         "--overwrite replaces only an earlier spiking-attn result, nothing was deleted")
+                         "spiking-attn replaces only an earlier result of its own; nothing was deleted")
 
 
 def prepare_output(out_dir, overwrite=False):
