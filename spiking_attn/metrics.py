@@ -123,11 +123,11 @@ def rate_model_metrics(exact, decoded, rate_model):
     Returns
     -------
     dict of str -> float
-        A metric that is undefined for the problem is NaN (a correlation across one token or a
-        constant series); ``summary.json`` writes it as null.
         z_rel_error, z_corr, astrocyte_rate_model_corr, astrocyte_rate_model_rel_error,
         rate_model_output_rel_error, rate_model_attention_tv, rate_model_tv,
-        rate_model_output_exact_rel_error (see :data:`METRIC_DESCRIPTIONS`).
+        rate_model_output_exact_rel_error (see :data:`METRIC_DESCRIPTIONS`). A metric that is
+        undefined for the problem is NaN (a correlation across one token or a constant series);
+        ``summary.json`` writes it as null.
     """
     response = decoded.normaliser
     return {

@@ -6,6 +6,7 @@ from brian2 import Equations, NeuronGroup, Network, SpikeMonitor, defaultclock, 
 from spiking_attn import devices
 from spiking_attn import equations as eq
 from spiking_attn.circuits import HeadParameters
+from spiking_attn.circuits.softmax_head import synapse_count
 from spiking_attn.decoding import decode
 from spiking_attn.experiment import run_experiment
 from spiking_attn.problems import random_problem
@@ -56,6 +57,7 @@ def test_summary_counts_synapses_and_spikes(default_run):
         "key_synapses": T * D * 2 * T, "tripartite_synapses": T * T * P, "release_to_astrocyte": T * T * P,
         "astrocyte_to_synapse": T * T * P, "value_synapses": T * T * Dv * 2,
     }
+    assert sum(summary["synapses"].values()) == synapse_count(T, D, Dv)  # the memory check's estimate
     # A normalised row of attention neurons fires at R_att = 1000 Hz: 1.5 s of reading, plus the
     # 0.5 s of settling, where the astrocytes are still converging (measured 3 % over in all).
     assert summary["spikes"]["attention"] == pytest.approx(T * 1000 * 2.0, rel=0.05)

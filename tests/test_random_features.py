@@ -5,6 +5,7 @@ from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, defaultclock, linked_
 
 from spiking_attn import equations as eq
 from spiking_attn.circuits import FeatureParameters
+from spiking_attn.circuits.random_features import synapse_count
 from spiking_attn.experiment import run_experiment
 from spiking_attn.features import FEATURE_MAPS, SIGNED_MAPS, TRUNCATION, random_feature_map
 from spiking_attn.problems import random_problem
@@ -56,6 +57,7 @@ def test_written_network_matches_its_rate_model(plastic_run):
     assert m["astrocyte_rate_model_rel_error"] <= 0.02
     assert m["row_sum_error_max"] <= 0.03
     assert plastic_run.summary["write_seconds"] == pytest.approx(4 * 0.4)
+    assert sum(plastic_run.summary["synapses"].values()) == synapse_count(4, 16, 16, 300, "performer")
 
 
 def test_directly_written_network_matches_its_rate_model():
@@ -74,6 +76,7 @@ def test_normaliser_neurons_divide_too():
                             target="numpy", progress=silent)
     assert result.metrics["rate_model_output_rel_error"] <= 0.05
     assert result.metrics["row_sum_error_max"] <= 0.05
+    assert sum(result.summary["synapses"].values()) == synapse_count(4, 16, 16, 300, "performer", "neurons")
 
 
 def test_read_window_must_fit_the_protocol_step():
