@@ -64,6 +64,11 @@ def check_usable(root):
         raise InputError(f"cannot use the build cache {root}: it is not writable")
 
 
+def compiler_name():
+    """The C++ compiler ``make`` runs for the standalone build: the command of $CXX, else g++."""
+    return (os.environ.get("CXX") or "g++").split()[0]
+
+
 @functools.lru_cache(maxsize=None)
 def compiler_identity():
     """The C++ compiler ``make`` runs ($CXX, else g++) and what it compiles for on this machine.
@@ -76,7 +81,7 @@ def compiler_identity():
         ``-Q --help=target``; for other compilers the CPU's feature flags), so a cache shared
         between machines never hands a binary to a CPU it was not compiled for.
     """
-    name = (os.environ.get("CXX") or "g++").split()[0]
+    name = compiler_name()
     path = shutil.which(name)
     if path is None:
         return {"compiler": name, "compiler_version": None, "native_target": None}
@@ -128,10 +133,11 @@ def cache_entry(root, structure):
         folder = os.path.join(root, key)
         complete = os.path.exists(os.path.join(folder, COMPLETE))
         if os.path.lexists(folder) and not complete:
-            if not _is_entry(folder) and os.listdir(folder):
+            empty_folder = os.path.isdir(folder) and not os.path.islink(folder) and not os.listdir(folder)
+            if not (_is_entry(folder) or empty_folder):
                 raise InputError(f"{folder} is in the way of a build cache entry and is not one; "
                                  "move it or choose another --cache-dir")
-            shutil.rmtree(folder)  # an interrupted build of ours
+            shutil.rmtree(folder)  # an interrupted build of ours (it holds our meta.json), or an empty folder
         os.makedirs(folder, exist_ok=True)
         if not complete:
             with open(os.path.join(folder, META), "w") as handle:

@@ -257,10 +257,9 @@ def command_cache(args):
 
 def command_problem(args):
     from .problems import random_problem, save_problem
-    from .validation import MAX_SEED
+    from .validation import check_seed
 
-    if not 0 <= args.seed <= MAX_SEED:
-        raise InputError(f"seed must be a whole number from 0 to {MAX_SEED}, got {args.seed}")
+    check_seed(args.seed)
     problem = random_problem(tokens=args.tokens, dim=args.dim, seed=args.seed)
     save_problem(problem, args.out, overwrite=args.overwrite)
     print(f"wrote {args.out}: q, k ({problem.tokens} x {problem.dim}), v ({problem.tokens} x {problem.value_dim})")

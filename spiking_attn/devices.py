@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from brian2 import Function, NeuronGroup, Synapses, TimedArray, defaultclock, device, prefs, second, set_device
 from brian2.devices.device import reset_device
 
-from .cache import cache_entry, cache_root, compiler_identity, mark_complete
+from .cache import cache_entry, cache_root, compiler_identity, compiler_name, mark_complete
 from .errors import InputError
 
 TARGETS = ("cpp_standalone", "cython", "numpy", "cuda_standalone")
@@ -48,9 +48,9 @@ def check_target(target):
                              "Python >= 3.12), nvcc and an NVIDIA GPU") from None
         if not shutil.which("nvidia-smi") or not shutil.which("nvcc"):
             raise InputError("target cuda_standalone needs an NVIDIA GPU (nvidia-smi) and the CUDA compiler nvcc")
-    elif target != "numpy" and not shutil.which((os.environ.get("CXX") or "g++").split()[0]):
-        raise InputError(f"target {target} needs a C++ compiler ({os.environ.get('CXX') or 'g++'}) and none was "
-                         "found; install one (or set CXX) or use --target numpy")
+    elif target != "numpy" and not shutil.which(compiler_name()):
+        raise InputError(f"target {target} needs a C++ compiler ({compiler_name()}) and none was found; "
+                         "install one (or set CXX) or use --target numpy")
 
 
 # Brian2's C++ flags (-O3 -ffast-math -fno-finite-math-only -march=native) less

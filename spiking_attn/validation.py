@@ -114,6 +114,11 @@ def _whole_number(value, label, low, high):
     return int(value)
 
 
+def check_seed(seed):
+    """The seed as an int, or InputError unless it is a whole number from 0 to MAX_SEED."""
+    return _whole_number(seed, "seed", 0, MAX_SEED)
+
+
 def _choice(value, label, choices):
     if value not in choices:
         raise InputError(f"unknown {label} {value!r}; choose one of {', '.join(choices)}")
@@ -211,7 +216,7 @@ def resolve_options(warn=print, **given):
         raise InputError(f"astrocyte must be True or False, got {astrocyte!r}")
     check_target(target)
     return RunOptions(network=network, duration=_check_duration(given.get("duration"), network), target=target,
-                      astrocyte=bool(astrocyte), seed=_whole_number(given.get("seed", 0), "seed", 0, MAX_SEED),
+                      astrocyte=bool(astrocyte), seed=check_seed(given.get("seed", 0)),
                       threads=threads, cache_dir=_check_cache_dir(given.get("cache_dir"), target, warn),
                       **feature_options)
 

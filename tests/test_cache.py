@@ -11,10 +11,12 @@ import time
 
 import brian2
 import numpy as np
+import pytest
 
 import spiking_attn
 from spiking_attn import devices
-from spiking_attn.cache import compiler_identity, list_entries, structure_key
+from spiking_attn.cache import cache_entry, compiler_identity, list_entries, structure_key
+from spiking_attn.errors import InputError
 
 
 def cli(*args, **kwargs):
@@ -178,3 +180,18 @@ def test_random_feature_network_is_accurate_and_reuses_the_binary_on_cpp_standal
         assert summary["astrocyte_rate_model_rel_error"] <= 0.02
         assert summary["row_sum_error_max"] <= 0.03
     assert summaries[0]["rate_model_output_rel_error"] != summaries[1]["rate_model_output_rel_error"]
+
+
+def test_a_folder_in_the_way_of_an_entry_is_refused_not_deleted(tmp_path):
+    """Only an interrupted build of ours (meta.json inside) or an empty folder is removed."""
+    structure = {"network": "softmax", "tokens": 2}
+    in_the_way = tmp_path / structure_key(structure)
+    in_the_way.mkdir()
+    (in_the_way / "thesis.tex").write_text("mine")
+    with pytest.raises(InputError, match="in the way of a build cache entry"):
+        with cache_entry(str(tmp_path), structure):
+            pass
+    assert (in_the_way / "thesis.tex").read_text() == "mine"
+    (in_the_way / "thesis.tex").unlink()
+    with cache_entry(str(tmp_path), structure) as (folder, complete):  # empty: taken over
+        assert folder == str(in_the_way) and not complete and (in_the_way / "meta.json").exists()
