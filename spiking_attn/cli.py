@@ -1,11 +1,12 @@
 """The ``spiking-attn`` command line.
 
-    spiking-attn run [--input FILE.npz] [--tokens T] [--dim D] [--seed S] [--scale X] [--score-sd X]
+    spiking-attn run [--input FILE.npz] [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S]
+                     [--scale X] [--score-sd X] [--causal]
                      [--duration SEC] [--target cpp_standalone|cython|numpy|cuda_standalone] [--astrocyte on|off]
                      [--network softmax|random-features] [--features M] [--feature-map NAME]
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
                      [--cache-dir DIR] [--threads N]
-    spiking-attn problem FILE.npz [--tokens T] [--dim D] [--seed S] [--overwrite]
+    spiking-attn problem FILE.npz [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S] [--overwrite]
 
 Options that do not apply to the chosen network or target are refused. ``--overwrite`` replaces
 only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
@@ -71,9 +72,14 @@ def build_parser():
                                           "one by default), decode its attention from spike counts and "
                                           "compare it with exact softmax attention.")
     run.add_argument("--input", metavar="FILE.npz", nargs="+",
-                     help="problem file(s) with arrays q, k (T x D) and v (T x Dv), or folders of them; "
-                          "several make a batch: one build, one result folder per problem and batch.csv")
+                     help="problem file(s) with arrays q (T_q x D), k (T_k x D) and v (T_k x Dv), each with a "
+                          "leading head axis for several heads, or folders of them; several make a batch: one "
+                          "build, one result folder per problem and batch.csv")
     run.add_argument("--tokens", type=_positive_int, metavar="T", help="tokens of the random problem (default 16)")
+    run.add_argument("--key-tokens", type=_positive_int, metavar="T_K",
+                     help="keys and values of the random problem, for cross-attention (default: --tokens)")
+    run.add_argument("--heads", type=_positive_int, metavar="H",
+                     help="make the random problem multi-head: arrays (H, T, D), all heads in one network")
     run.add_argument("--dim", type=_positive_int, metavar="D", help="head size of the random problem (default 16)")
     run.add_argument("--seed", type=int, default=0,
                      help="seed of the random problem and the initial phases, 0 to 2^32 - 1 (default 0)")
@@ -85,6 +91,9 @@ def build_parser():
     run.add_argument("--duration", type=_positive_float, metavar="SEC",
                      help="read (counting) window in seconds: softmax, for all rows after 0.5 s of settling "
                           "(default 1.5); random-features, per query after 0.4 s (default 0.4)")
+    run.add_argument("--causal", action="store_true",
+                     help="causal (decoder) attention: query t sees keys j <= t only; masked pairs have no "
+                          "neurons or synapses, so their weight is exactly 0")
     run.add_argument("--network", choices=NETWORKS, default="softmax",
                      help="the exact-softmax head (default) or the paper's random-feature network")
     run.add_argument("--features", type=_positive_int, metavar="M",
@@ -119,6 +128,8 @@ def build_parser():
                                               "(arrays q, k: T x D and v: T x Dv) to an .npz file.")
     problem.add_argument("out", metavar="FILE.npz")
     problem.add_argument("--tokens", type=_positive_int, default=16, metavar="T")
+    problem.add_argument("--key-tokens", type=_positive_int, metavar="T_K", help="keys and values (default: --tokens)")
+    problem.add_argument("--heads", type=_positive_int, metavar="H", help="H heads: arrays (H, T, D)")
     problem.add_argument("--dim", type=_positive_int, default=16, metavar="D")
     problem.add_argument("--seed", type=int, default=0)
     problem.add_argument("--overwrite", action="store_true",
@@ -161,7 +172,7 @@ def run_options(args):
         warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr), network=args.network,
         duration=args.duration, target=args.target, astrocyte=args.astrocyte == "on", seed=args.seed,
         features=args.features, feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
-        cache_dir=args.cache_dir, threads=args.threads)
+        cache_dir=args.cache_dir, threads=args.threads, causal=args.causal)
 
 
 def run_problems(args, options):
@@ -171,17 +182,24 @@ def run_problems(args, options):
     from .problems import load_problem, random_problem
 
     if args.input is not None:
-        if args.tokens is not None or args.dim is not None or args.score_sd is not None:
-            raise InputError("--tokens, --dim and --score-sd describe the random problem; "
-                             "they cannot be used with --input")
+        given = [flag for flag, value in (("--tokens", args.tokens), ("--key-tokens", args.key_tokens),
+                                          ("--heads", args.heads), ("--dim", args.dim), ("--score-sd", args.score_sd))
+                 if value is not None]
+        if given:
+            raise InputError(f"{', '.join(given)} describe{'s' if len(given) == 1 else ''} the random problem; "
+                             "cannot be used with --input")
         problems = [load_problem(name) for name in _input_files(args.input)]  # all validated before any run
     else:
         score_sd = args.score_sd or (0.25 if options.network == "random-features" else 1.0)
         tokens, dim = args.tokens or 16, args.dim or 16
-        check_network_size(options, tokens, dim, dim)  # before the arrays are drawn
-        problems = [random_problem(tokens=tokens, dim=dim, seed=args.seed, score_sd=score_sd)]
+        key_tokens = args.key_tokens or tokens
+        # before the arrays are drawn
+        check_network_size(options, tokens, dim, dim, heads=args.heads or 1, key_tokens=key_tokens)
+        problems = [random_problem(tokens=tokens, dim=dim, seed=args.seed, score_sd=score_sd, heads=args.heads,
+                                   key_tokens=key_tokens)]
     for problem in problems:  # every problem of a batch, before any of them runs
-        check_network_size(options, problem.tokens, problem.dim, problem.value_dim)
+        check_network_size(options, problem.tokens, problem.dim, problem.value_dim, heads=problem.heads,
+                           key_tokens=problem.key_tokens)
     return [problem.scaled(args.scale) for problem in problems] if args.scale != 1 else problems
 
 
@@ -260,9 +278,12 @@ def command_problem(args):
     from .validation import check_seed
 
     check_seed(args.seed)
-    problem = random_problem(tokens=args.tokens, dim=args.dim, seed=args.seed)
+    problem = random_problem(tokens=args.tokens, dim=args.dim, seed=args.seed, heads=args.heads,
+                             key_tokens=args.key_tokens)
     save_problem(problem, args.out, overwrite=args.overwrite)
-    print(f"wrote {args.out}: q, k ({problem.tokens} x {problem.dim}), v ({problem.tokens} x {problem.value_dim})")
+    shapes = ", ".join(f"{label} {' x '.join(map(str, array.shape))}" for label, array in
+                       (("q", problem.q), ("k", problem.k), ("v", problem.v)))
+    print(f"wrote {args.out}: {shapes}")
     return 0
 
 

@@ -3,13 +3,15 @@
 Every gain is fixed before the run (the circuit's parameters and the encoding gains chosen when
 it is built); no row is renormalised here. For query row t with read window of length W:
 
-    A_hat[t, j] = n(attention neuron of (t, j)) / (R_att * W)
-    y_hat[t, d] = (n(output (t, d, on)) - n(output (t, d, off))) / (R_att * c * W)
+    A_hat[t, j] = n(attention neuron of (t, j)) / (R_att,t * W)     (0 where (t, j) has no neuron)
+    y_hat[t, d] = (n(output (t, d, on)) - n(output (t, d, off))) / (R_att,t * c_t * W)
     Z_hat[t]    = mean response of row t's astrocyte over the window
+                  (or 1 / mean, for astrocytes whose response is the inverse of the normaliser)
 
-with R_att the attention rate (the rate of a neuron carrying attention weight 1) and c the value
-gain. The softmax head reads all rows at once with its own neurons per row; the random-feature
-network reads the rows one after another with the same neurons, each in its own window.
+with R_att,t the row's attention rate (the rate of a neuron carrying attention weight 1) and c_t
+the value gain. Rows are flat: with several heads, row r is head r // T_q, query r % T_q. The
+softmax head reads all rows at once with its own neurons per row; the random-feature network
+reads the rows one after another with the same neurons, each in its own window.
 """
 from dataclasses import dataclass, field
 
@@ -30,22 +32,27 @@ class Recording:
     astrocyte_times : ndarray, shape (n,)
     astrocyte_response : ndarray, shape (n_astrocytes, n)
         The astrocytes' state a(t), sampled every millisecond.
-    windows : ndarray, shape (T, 2)
+    windows : ndarray, shape (R, 2)
         Read window [start, stop) of each query row (s).
-    attention_neurons : ndarray of int, shape (T, T)
-        Index in ``attention`` of the neuron that carries A_tj.
-    output_neurons : ndarray of int, shape (T, Dv, 2)
+    attention_neurons : ndarray of int, shape (R, T_k)
+        Index in ``attention`` of the neuron that carries A_tj; -1 where the pair is masked.
+    output_neurons : ndarray of int, shape (R, Dv, 2)
         Index in ``output`` of the on (0) and off (1) neurons that carry y_td.
-    astrocyte_of_row : ndarray of int, shape (T,)
+    astrocyte_of_row : ndarray of int, shape (R,)
         Which astrocyte normalises row t.
-    attention_rate : float
-        R_att (Hz).
-    value_gain : float
-        c.
+    attention_rate : float or ndarray, shape (R,)
+        R_att (Hz), per row or for all.
+    value_gain : float or ndarray, shape (R,)
+        c, per row or for all.
+    inverse_response : bool
+        The astrocytes' response is 1 / normaliser (the softmax head's exp(-c_t) / K_t), so the
+        decoded normaliser is 1 / (mean response).
     phases : dict of str -> (float, float)
         Named time intervals for figures (e.g. ``settling``, ``writing``, ``reading``).
     synapses : dict of str -> int
         Number of synapses of each Brian2 Synapses object of the network, by name.
+    synaptic_events : int
+        Presynaptic events delivered in the run (spikes times fan-out, recorded sources).
     """
 
     spikes: dict
@@ -56,10 +63,12 @@ class Recording:
     attention_neurons: np.ndarray
     output_neurons: np.ndarray
     astrocyte_of_row: np.ndarray
-    attention_rate: float
-    value_gain: float
+    attention_rate: object
+    value_gain: object
+    inverse_response: bool = False
     phases: dict = field(default_factory=dict)
     synapses: dict = field(default_factory=dict)
+    synaptic_events: int = 0
 
     @property
     def tokens(self):
@@ -78,12 +87,19 @@ class Recording:
 
 @dataclass(frozen=True)
 class Decoded:
-    """Decoded attention matrix A_hat (T x T), output y_hat (T x Dv) and normaliser Z_hat (T)."""
+    """Decoded attention A_hat (R x T_k), output y_hat (R x Dv) and normaliser Z_hat (R), one row
+    per query row (of every head)."""
 
     attention: np.ndarray
     output: np.ndarray
     normaliser: np.ndarray
     window: float
+
+    def in_heads(self, heads):
+        """The same, with a leading head axis: (H, T_q, T_k), (H, T_q, Dv) and (H, T_q)."""
+        return Decoded(attention=self.attention.reshape(heads, -1, self.attention.shape[-1]),
+                       output=self.output.reshape(heads, -1, self.output.shape[-1]),
+                       normaliser=self.normaliser.reshape(heads, -1), window=self.window)
 
 
 def trace_every_millisecond(times, values, dt):
@@ -116,17 +132,24 @@ def decode(recording, window=None):
     window = r.read_seconds if window is None else window
     if not 0 < window <= r.read_seconds + 1e-12:
         raise ValueError(f"window must lie in (0, {r.read_seconds}] s, got {window}")
-    T, Dv = r.output_neurons.shape[:2]
-    attention = np.empty((T, T))
-    output = np.empty((T, Dv))
-    normaliser = np.empty(T)
+    rows, Dv = r.output_neurons.shape[:2]
+    rate = np.broadcast_to(r.attention_rate, (rows,))
+    gain = np.broadcast_to(r.value_gain, (rows,))
+    exists = r.attention_neurons >= 0
+    attention = np.zeros(r.attention_neurons.shape)
+    output = np.empty((rows, Dv))
+    normaliser = np.empty(rows)
+    counted = {}  # rows read in the same window share one count
     for t, (start, _) in enumerate(r.windows):
         stop = start + window
-        n_att = spike_counts(*r.spikes["attention"], r.sizes["attention"], start, stop)
-        n_out = spike_counts(*r.spikes["output"], r.sizes["output"], start, stop)
-        attention[t] = n_att[r.attention_neurons[t]] / (r.attention_rate * window)
+        if start not in counted:
+            counted[start] = tuple(spike_counts(*r.spikes[name], r.sizes[name], start, stop)
+                                   for name in ("attention", "output"))
+        n_att, n_out = counted[start]
+        attention[t, exists[t]] = n_att[r.attention_neurons[t, exists[t]]] / (rate[t] * window)
         on_off = n_out[r.output_neurons[t]]
-        output[t] = (on_off[:, 0] - on_off[:, 1]) / (r.attention_rate * r.value_gain * window)
+        output[t] = (on_off[:, 0] - on_off[:, 1]) / (rate[t] * gain[t] * window)
         inside = (r.astrocyte_times >= start) & (r.astrocyte_times < stop)
-        normaliser[t] = r.astrocyte_response[r.astrocyte_of_row[t], inside].mean()
+        response = r.astrocyte_response[r.astrocyte_of_row[t], inside].mean()
+        normaliser[t] = 1.0 / response if r.inverse_response else response
     return Decoded(attention=attention, output=output, normaliser=normaliser, window=window)

@@ -13,7 +13,9 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 
-from brian2 import Function, NeuronGroup, Synapses, TimedArray, defaultclock, device, prefs, second, set_device
+import numpy as np
+from brian2 import (Function, NeuronGroup, SpikeMonitor, Synapses, TimedArray, defaultclock, device, prefs, second,
+                    set_device)
 from brian2.devices.device import reset_device
 
 from .cache import cache_entry, cache_root, compiler_identity, compiler_name, mark_complete
@@ -115,10 +117,23 @@ def progress_reporter(duration):
     return group
 
 
+def synaptic_events(network):
+    """Presynaptic events the run delivered: for every Synapses object whose source population has
+    a SpikeMonitor, the sum over its synapses of the presynaptic neuron's spike count (spikes
+    times fan-out)."""
+    counts = {}
+    for obj in network.objects:
+        if isinstance(obj, SpikeMonitor):
+            counts[obj.source.name] = np.bincount(np.asarray(obj.i[:]), minlength=len(obj.source))
+    return int(sum(counts[obj.source.name][np.asarray(obj.i[:])].sum() for obj in network.objects
+                   if isinstance(obj, Synapses) and obj.source.name in counts))
+
+
 def recorded(circuit):
-    """The circuit's recording, with the synapse count of each of its Synapses objects."""
+    """The circuit's recording, with the synapse count of each of its Synapses objects and the
+    synaptic events delivered."""
     synapses = {obj.name: len(obj) for obj in circuit.network.objects if isinstance(obj, Synapses)}
-    return replace(circuit.recording(), synapses=synapses)
+    return replace(circuit.recording(), synapses=synapses, synaptic_events=synaptic_events(circuit.network))
 
 
 def compiled_files(folder):

@@ -1,8 +1,9 @@
-"""Every equation of the spiking softmax head, in one place.
+"""Every equation of the spiking circuits, in one place.
 
-The head computes A_tj = exp(s_tj) / Z_t and y_t = sum_j A_tj v_j (docs/model.md §3) with
-five populations and three synapse types. Symbols (their values live in
-:class:`spiking_attn.circuits.softmax_head.HeadParameters`):
+Softmax head (docs/model.md §3). It computes A_tj = exp(s_tj) / Z_t and y_t = sum_j A_tj v_j
+with five populations; one astrocyte per query row (and head) closes a feedback loop that
+finds the row's offset log Z_t itself, so scores of any range are represented. Symbols (their
+values live in :class:`spiking_attn.circuits.softmax_head.HeadParameters`):
 
 Input neurons (leaky integrate-and-fire), one on/off pair per query component q_ti::
 
@@ -20,61 +21,61 @@ Input -> dendrite synapses (keys in the weights), onto the dendrite of pair (t, 
     on_pre: u_post += w,   w = +-k_ji / (sqrt(D) * g_in * tau_d) * delta_u
 
   so the dendrite's mean potential is  u = delta_u * sum_i k_ji q_ti / sqrt(D) = delta_u * s_tj.
-  The product q.k is therefore done by synapses, never precomputed.
+  The product q.k is therefore done by synapses, never precomputed. Only the pairs a mask allows
+  (j <= t for causal attention) have a dendrite at all.
 
 Score neurons: a passive (leaky) dendrite with an exponential dendritic current into an
 integrate-and-fire soma. The n_score neurons of pair (t, j) receive identical synaptic input,
 so they share one dendritic compartment (computed once); their somata start at different
-phases::
+phases. The row's astrocyte depresses the dendrite by c_t (its ``depression``)::
 
     tau_d du/dt = -u                               dendrite of pair (t, j) (volt)
-    current = exp(u / delta_u)                     exponential dendritic current (per pair, once a step)
+    current = exp(u / delta_u - c_t)               exponential dendritic current (per pair, once a step)
     dv/dt = r_score * v_theta * current            soma: threshold v > v_theta, reset v -= v_theta
+                                                   (the charge kept over is at most carry_limit thresholds)
 
   The soma has no leak, so its rate equals its input current divided by the threshold:
-  r = r_score * exp(u / delta_u) = r_score * exp(s_tj). (A somatic leak would turn the rate curve
-  into r ~ I/theta - 1/(2 tau_m) and bias the small attention weights.) A soma cannot fire more
-  than once per time step: scores above ln(1 / (2 dt r_score)) saturate (see ``saturated``).
+  r = r_score * exp(s_tj - c_t). A soma cannot fire more than once per time step; it saturates
+  above 1 / (2 dt) (see ``saturated``). The cap on the charge kept over only matters there: a
+  soma overdriven during the first milliseconds would otherwise keep firing every step long after.
 
-Tripartite synapses score(t, j) -> attention(t, j), ensheathed by astrocyte t::
+Astrocytes, one per query row t (and head), integral controllers. Each release at a tripartite
+synapse of the row (score neuron -> attention neuron) reaches the astrocyte
+(``release_to_astrocyte``) and raises its depression c_t by a quantum delta_t; c_t recovers at a
+constant rate kappa::
 
-    on_pre: v_post += w_att * gate
+    dc_t/dt = -kappa,    on each release of row t: c_t += delta_t,
+    delta_t = kappa / R_set,t,    R_set,t = n_score * r_score * K_t      (K_t: keys of row t)
 
-  ``gate`` is written by the astrocyte (gliotransmission) through a summed variable: Synapses
-  (the astrocytes) acting on Synapses (the tripartite synapses).
+  (R_set,t is raised to R_att,t for short rows, see ``set_point``). c_t stays bounded only if the
+  row's releases average kappa / delta_t = R_set,t, so at steady state
+  sum_j n_score r_score exp(s_tj - c_t) = R_set,t whatever the scores are: exp(c_t) = Z_t / Z0_t
+  with Z0_t = R_set,t / (n_score r_score) (= K_t), and every score neuron fires at R_set,t A_tj / n_score. The normalisation comes from the
+  loop (integral action has no steady-state error); each pair's rate keeps the ratio exp(s_tj) of
+  the others exactly, because c_t is common to the row. Linearised, c_t relaxes with time
+  constant 1 / kappa; while the row is far above its set point c_t climbs at up to
+  kappa / (r_score dt), and it falls at kappa when the row is silent. The decoded normaliser is
+  Z_t = Z0_t / <exp(-c_t)> over the read window (``inverse_normaliser``; the harmonic form is
+  exact for a fluctuating c_t). With the astrocyte off (ablation) kappa = 0 and nothing reaches
+  the astrocyte: c_t = 0, rows are not normalised.
 
-Astrocytes, one per query row t. Each release at a synapse it ensheathes delivers one quantum J
-of glutamate to the astrocyte's process (``release_to_astrocyte``, score neuron -> astrocyte)::
+  Biologically, c_t is the astrocyte's depression of the synapses it ensheathes (ATP released
+  by the astrocyte, hydrolysed to adenosine, acting on presynaptic A1 receptors: broad, slow,
+  activity-dependent heterosynaptic depression), read here as a shunt of the dendrites of the row.
 
-    tau_a da/dt = -a,    on each release: a += J,    J = 1 / (release_gain * tau_a)
-    release_gain = n_score * r_score
-    gate_value = 1 / (a + a_half)                     (once per astrocyte and step)
-    gate = gate_value of the ensheathing astrocyte    (summed variable, on every tripartite synapse)
+Tripartite synapses score(t, j) -> attention(t, j) and attention and output neurons::
 
-  At steady state a = J * tau_a * (sum of the release rates) = sum_j n_score r_score exp(s_tj) /
-  release_gain = sum_j exp(s_tj) = Z_t: the astrocyte's response *is* the softmax normaliser,
-  and the gate divides by it. (The quantum is the limit of a cleft cleared within one time step:
-  a glutamate variable per synapse decaying with tau_glu = dt and summed into the astrocyte every
-  step gives the same a, at the cost of 2 T^2 n_score operations per step; delivered as an event
-  it costs nothing between releases.)
+    on_pre: v_post += w_att,t,    w_att,t = R_att,t * v_theta / R_set,t
 
-  Why a_half: one release raises a by J = 1 / (n_score * r_score * tau_a). A regularly firing
-  score neuron's own earlier releases are part of a, and just before its next spike that part has
-  decayed for a whole interspike interval: on average J/2 below its mean. With gate = 1/a every
-  spike would be scaled by about 1/(a - J/2), and rows would sum to about 1 + J / (2 Z_t) (measured:
-  +4 % at Z_t = 1.4, +0.4 % at Z_t = 16). a_half = J/2 evaluates the gate at the midpoint of the
-  astrocyte's response to the release and removes that bias to first order.
+  Attention neurons (t, j) and output neurons (t, d, on/off) are integrate-and-fire somata without
+  leak (threshold v > v_theta, reset v -= v_theta, charge kept over at most carry_limit thresholds), so
 
-Attention neurons (t, j) and output neurons (t, d, on/off) are integrate-and-fire somata without
-leak (threshold v > v_theta, reset v -= v_theta); a score spike moves v_att by w_att * gate ~ w_att / a_t, so
+    rate_att(t, j) = R_att,t * A_tj,       rate_out(t, d, on) - rate_out(t, d, off) = R_att,t * c * y_td
 
-    rate_att(t, j) = n_score * r_score * exp(s_tj) * w_att / (a_t * v_theta) = R_att * A_tj
-
-and an attention spike moves output (t, d, on/off) by v_theta * c * max(+-v_jd, 0), so
-
-    rate_out(t, d, on) - rate_out(t, d, off) = R_att * c * y_td.
-
-Both gains (R_att and c) are fixed before the run; decoding never renormalises a row.
+  (an attention spike moves output (t, d, on/off) by v_theta * c * max(+-v_jd, 0)). R_att,t grows
+  with the row's keys (:meth:`HeadParameters.attention_rate`) so each neuron's count, and the
+  counting error, does not depend on the context length. All gains are fixed before the run;
+  decoding never renormalises a row.
 
 Random-feature network (the paper's construction, docs/model.md §5; circuit in
 :mod:`spiking_attn.circuits.random_features`, rate model in :mod:`spiking_attn.features`).
@@ -117,7 +118,7 @@ Astrocyte processes, one per feature neuron (a synapse feature neuron -> astrocy
 p_i), and one astrocyte (the query being read)::
 
     on feature spike: p += learning(t);  a += reading(t) * p * J,    J = 1 / (release_gain * tau_a)
-    tau_a da/dt = (1 - reading(t)) * a_rest - a,   release_gain = t_learn * r_feature^2,
+    tau_a da/dt = (1 - reading(t)) * a_rest(t) - a,   release_gain = t_learn * r_feature^2,
     gate = 1 / (a + a_half) on every plastic synapse
 
   p_i counts feature i's spikes while writing (sum_j r_i(k_j) t_learn), so while query q is read
@@ -127,7 +128,8 @@ p_i), and one astrocyte (the query being read)::
   is GATE_FLOOR here, 10^-12, far below any response while reading, which only keeps 1/a finite
   should a ever decay to 0 (the compiled code assumes finite math). The processes pass
   glutamate on to the astrocyte only while reading (the same switch as the readouts' transmission),
-  and while writing the astrocyte rests at a_rest = T (its response to T keys at score 0). When it
+  and while writing the astrocyte rests at a_rest(t) (TimedArray ``resting``): T, its response to
+  T keys at score 0, or, causal, the number of keys written so far. When it
   integrated the writing phase too, p grew while the keys drove the features and a reached about 16
   times a_t by the end of writing, so the first query's response was still decaying through its
   read window (measured: +7.6 % on a T = 4 problem); an astrocyte that started reading from 0
@@ -155,7 +157,8 @@ TIMED_DRIVE = Equations("v_drive = input_drive(t, i) : volt")
 DENDRITE = Equations(
     """
     du/dt = -u / tau_d : volt
-    current = exp(u / delta_u) : 1 (constant over dt)
+    current = exp(u / delta_u - depression) : 1 (constant over dt)
+    depression : 1 (linked)
     """
 )
 
@@ -168,8 +171,11 @@ SCORE_NEURON = Equations(
 
 ASTROCYTE = Equations(
     """
-    da/dt = -a / tau_a : 1
-    gate_value = 1 / (a + a_half) : 1 (constant over dt)
+    ddepression/dt = -recovery : 1
+    inverse_normaliser = exp(-depression) / resting_normaliser : 1
+    recovery : Hz (constant)
+    release_quantum : 1 (constant)
+    resting_normaliser : 1 (constant)
     """
 )
 
@@ -177,18 +183,18 @@ INTEGRATOR_NEURON = Equations("v : volt")
 
 THRESHOLD = "v > v_theta"
 RESET = "v -= v_theta"
+# v -= v_theta, keeping at most carry_limit thresholds of charge: min(v - v_theta, carry_limit * v_theta).
+BOUNDED_RESET = "v = (v - v_theta + carry_limit * v_theta - abs(v - v_theta - carry_limit * v_theta)) / 2"
 INPUT_RESET = "v = v_drive * (v - v_theta) / (v_drive - v_theta)"
 
 STATIC_SYNAPSE = Equations("w : volt (constant)")
 KEY_SYNAPSE_ON_PRE = "u_post += w"
 NORM_SYNAPSE_ON_PRE = "n_post += w"
 
-TRIPARTITE_SYNAPSE = Equations("gate : 1")
-TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w_att * gate"
-
-RELEASE_TO_ASTROCYTE_ON_PRE = "a_post += release_quantum"
-# The normaliser (an astrocyte, or the inhibition of the neuron alternative) writes its gate
-# onto every synapse it acts on: Synapses acting on Synapses.
+TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w"
+RELEASE_TO_ASTROCYTE_ON_PRE = "depression_post += release_quantum_post"
+# The normalisers of the random-feature network write their gate onto every synapse they act
+# on: Synapses acting on Synapses.
 GATE_TO_SYNAPSE = "gate_post = gate_value_pre : 1 (summed)"
 
 VALUE_SYNAPSE_ON_PRE = "v_post += w"
@@ -271,7 +277,7 @@ NORMALISER_SYNAPSE = Equations(
 NORMALISER_SYNAPSE_ON_PRE = "v_post += w * w_norm\nw += learning(t)"
 FEATURE_ASTROCYTE = Equations(
     """
-    da/dt = ((1 - reading(t)) * a_rest - a) / tau_a : 1
+    da/dt = ((1 - reading(t)) * resting(t) - a) / tau_a : 1
     gate_value = 1 / (a + a_half) : 1 (constant over dt)
     """
 )

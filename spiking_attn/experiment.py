@@ -7,8 +7,9 @@ import numpy as np
 
 from .circuits import FeatureParameters, HeadParameters, build_random_features, build_softmax_head
 from .circuits.random_features import synapse_count as feature_synapses
-from .circuits.softmax_head import synapse_count as softmax_synapses
+from .circuits.softmax_head import pair_count, synapse_count as softmax_synapses
 from .decoding import decode, spike_counts
+from .errors import InputError
 from .devices import simulate, stderr_progress
 from .metrics import attention_metrics, metrics_table, rate_model_metrics, row_table
 from .output import write_json
@@ -46,16 +47,29 @@ class Result:
 def busiest_rate(recording, population):
     """Largest firing rate of one neuron of ``population`` in any read window (Hz)."""
     rates = [spike_counts(*recording.spikes[population], recording.sizes[population], start, stop).max()
-             / (stop - start) for start, stop in recording.windows]
+             / (stop - start) for start, stop in np.unique(recording.windows, axis=0)]
     return float(max(rates))
 
 
-def check_network_size(options, tokens, dim, value_dim, parameters=None):
-    """Refuse (InputError) a network of that shape that would not fit in this machine's memory."""
+def check_shape(options, heads, query_tokens, key_tokens):
+    """Refuse (InputError) a problem shape the chosen network cannot take."""
+    if options.causal and query_tokens != key_tokens:
+        raise InputError(f"--causal needs as many queries as keys, got T_q={query_tokens} and T_k={key_tokens}")
+    if options.network == "random-features" and (heads > 1 or query_tokens != key_tokens):
+        raise InputError("the random-feature network takes one head with as many queries as keys (got "
+                         f"H={heads}, T_q={query_tokens}, T_k={key_tokens}); use --network softmax")
+
+
+def check_network_size(options, tokens, dim, value_dim, parameters=None, heads=1, key_tokens=None):
+    """Refuse (InputError) a network of that shape that would not fit in this machine's memory
+    (or that the network cannot take, :func:`check_shape`)."""
     o = options
+    key_tokens = tokens if key_tokens is None else key_tokens
+    check_shape(options, heads, tokens, key_tokens)
     if o.network == "softmax":
-        check_size(softmax_synapses(tokens, dim, value_dim, parameters or HeadParameters()),
-                   f"the softmax head at T={tokens}, D={dim}, Dv={value_dim}")
+        check_size(softmax_synapses(pair_count(heads, tokens, key_tokens, o.causal), dim, value_dim,
+                                    parameters or HeadParameters()),
+                   f"the softmax head at H={heads}, T_q={tokens}, T_k={key_tokens}, D={dim}, Dv={value_dim}")
     else:
         check_size(feature_synapses(tokens, dim, value_dim, o.features, o.feature_map, o.normaliser, o.astrocyte,
                                     parameters or FeatureParameters()),
@@ -68,24 +82,26 @@ def _builder(problem, options, parameters):
     o = options
     if o.network == "softmax":
         parameters = parameters or HeadParameters()
-        check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters)
+        check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters, problem.heads,
+                           problem.key_tokens)
         duration = 1.5 if o.duration is None else o.duration
         return (lambda: build_softmax_head(problem, parameters, astrocyte=o.astrocyte, seed=o.seed,
-                                           duration=duration),
+                                           duration=duration, causal=o.causal),
                 parameters.dt)
     parameters = parameters or FeatureParameters()
     if o.duration is not None:
         parameters = replace(parameters, read_window=o.duration)
-    check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters)
+    check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters, problem.heads,
+                       problem.key_tokens)
     return (lambda: build_random_features(problem, o.features, o.feature_map, write=o.write,
                                           normaliser=o.normaliser, astrocyte=o.astrocyte, parameters=parameters,
-                                          seed=o.seed),
+                                          seed=o.seed, causal=o.causal),
             parameters.dt)
 
 
 def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,
                    features=None, feature_map=None, write=None, normaliser=None, parameters=None,
-                   progress=stderr_progress, cache_dir=None, threads=None):
+                   progress=stderr_progress, cache_dir=None, threads=None, causal=None):
     """Simulate a network on ``problem`` and measure it against exact softmax attention.
 
     Options are checked by :func:`spiking_attn.validation.resolve_options`: None means "not
@@ -118,6 +134,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         Build cache for the standalone targets (see :mod:`spiking_attn.cache`).
     threads : int, optional
         OpenMP threads of the cpp_standalone binary (default 1; cpp_standalone only).
+    causal : bool, optional
+        Query t sees keys j <= t only (default False; needs T_q = T_k).
 
     Returns
     -------
@@ -125,12 +143,14 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     """
     options = resolve_options(warn=progress, network=network, duration=duration, target=target, astrocyte=astrocyte,
                               seed=seed, features=features, feature_map=feature_map, write=write,
-                              normaliser=normaliser, cache_dir=cache_dir, threads=threads)
+                              normaliser=normaliser, cache_dir=cache_dir, threads=threads, causal=causal)
     build, dt = _builder(problem, options, parameters)
-    exact = softmax_attention(problem.q, problem.k, problem.v)
+    exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal)
     circuit, recording, timings = simulate(build, target=options.target, dt=dt, progress=progress,
                                            cache_dir=options.cache_dir, threads=options.threads or 1)
     decoded = decode(recording)
+    if problem.multi_head:
+        decoded = decoded.in_heads(problem.heads)
     metrics = attention_metrics(exact, decoded)
     if options.network == "random-features":
         metrics.update(rate_model_metrics(exact, decoded, circuit.rate_model))
@@ -150,7 +170,10 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         "target": options.target,
         "astrocyte": options.astrocyte,
         "problem": problem.name,
+        "heads": problem.heads,
+        "causal": options.causal,
         "tokens": problem.tokens,
+        "key_tokens": problem.key_tokens,
         "dim": problem.dim,
         "value_dim": problem.value_dim,
         "seed": options.seed,
@@ -159,6 +182,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         "neurons": {name: size for name, size in recording.sizes.items()},
         "synapses": recording.synapses,
         "spikes": {name: len(times) for name, (_, times) in recording.spikes.items()},
+        "synaptic_events": recording.synaptic_events,
+        "synaptic_events_per_second_per_core": recording.synaptic_events / timings.run_seconds / (options.threads or 1),
         "brian2_version": brian2.__version__,
     }
     return Result(problem=problem, exact=exact, decoded=decoded, recording=recording, metrics=metrics,

@@ -116,8 +116,9 @@ class RateModel:
     output: np.ndarray
 
 
-def random_feature_attention(q, k, v, feature_map, pairs=False):
-    """Run the rate model: write (H, p) from keys and values, then read every query.
+def random_feature_attention(q, k, v, feature_map, pairs=False, causal=False):
+    """Run the rate model: write (H, p) from keys and values, then read every query (causal: read
+    query t after writing keys 1..t, so H and p are prefix sums).
 
     Parameters
     ----------
@@ -127,6 +128,8 @@ def random_feature_attention(q, k, v, feature_map, pairs=False):
     feature_map : FeatureMap
     pairs : bool
         Use the on/off pair features of :func:`split_features` (what the spiking network realises).
+    causal : bool
+        Query t sees keys j <= t only; ``memory`` and ``presynaptic`` are then those after all T keys.
 
     Returns
     -------
@@ -138,9 +141,10 @@ def random_feature_attention(q, k, v, feature_map, pairs=False):
     phi_q, phi_k = feature_map(q * scale), feature_map(k * scale)
     if pairs:
         phi_q, phi_k = split_features(phi_q), split_features(phi_k)
-    memory = np.asarray(v, dtype=np.float64).T @ phi_k
-    presynaptic = phi_k.sum(axis=0)
-    astrocyte = phi_q @ presynaptic
-    return RateModel(memory=memory, presynaptic=presynaptic, query_features=phi_q, astrocyte=astrocyte,
-                     attention=(phi_q @ phi_k.T) / astrocyte[:, None],
-                     output=(phi_q @ memory.T) / astrocyte[:, None])
+    v = np.asarray(v, dtype=np.float64)
+    similarity = phi_q @ phi_k.T
+    if causal:
+        similarity = np.tril(similarity)
+    astrocyte = similarity.sum(axis=1)
+    return RateModel(memory=v.T @ phi_k, presynaptic=phi_k.sum(axis=0), query_features=phi_q, astrocyte=astrocyte,
+                     attention=similarity / astrocyte[:, None], output=(similarity @ v) / astrocyte[:, None])

@@ -69,12 +69,17 @@ def raster(ax, recording, blocks, title):
 
 
 def row_blocks(recording, row):
-    """The contiguous block of each population that serves query ``row`` in the softmax head."""
-    blocks = {}
-    for population in RASTER_POPULATIONS:
-        per_row = recording.sizes[population] // recording.tokens
-        blocks[population] = (row * per_row, (row + 1) * per_row)
-    return blocks
+    """The contiguous block of each population that serves query ``row`` in the softmax head:
+    equal blocks per row for the input and output neurons, the row's pairs for the attention
+    neurons and their n_score score neurons each."""
+    rows = recording.tokens
+    pairs = recording.attention_neurons[row][recording.attention_neurons[row] >= 0]
+    low, high = int(pairs.min()), int(pairs.max()) + 1
+    per_pair = recording.sizes["score"] // recording.sizes["attention"]
+    blocks = {population: (row * recording.sizes[population] // rows, (row + 1) * recording.sizes[population] // rows)
+              for population in ("input", "output")}
+    blocks.update(score=(low * per_pair, high * per_pair), attention=(low, high))
+    return {population: blocks[population] for population in RASTER_POPULATIONS}
 
 
 def _heatmap(figure, cell, matrix, title, limits, cmap="viridis"):
@@ -88,13 +93,17 @@ def _heatmap(figure, cell, matrix, title, limits, cmap="viridis"):
 
 def _title(result):
     s = result.summary
-    state = "on" if s["astrocyte"] else "off (division blocked)"
-    return (f"{result.problem.name}: T={result.problem.tokens}, D={result.problem.dim}, {s['network']}, "
+    state = "on" if s["astrocyte"] else "off (blocked)"
+    p = result.problem
+    shape = f"T={p.tokens}" if p.key_tokens == p.tokens else f"T_q={p.tokens}, T_k={p.key_tokens}"
+    heads = f"H={p.heads} (head 0 shown), " if p.multi_head else ""
+    return (f"{p.name}: {heads}{shape}, D={p.dim}, {s['network']}{', causal' if s.get('causal') else ''}, "
             f"{s['target']}, astrocyte {state}")
 
 
 def attention_figure(result):
-    """Softmax head: exact, decoded and difference heatmaps, a raster of query 0, the astrocytes.
+    """Softmax head: exact, decoded and difference heatmaps, a raster of the last query, the
+    astrocytes' normaliser estimates against exact Z (head 0 of several).
 
     Parameters
     ----------
@@ -104,7 +113,10 @@ def attention_figure(result):
     -------
     matplotlib.figure.Figure
     """
-    exact, decoded, recording = result.exact.attention, result.decoded.attention, result.recording
+    first_head = (0,) if result.problem.multi_head else ()
+    exact, decoded = result.exact.attention[first_head], result.decoded.attention[first_head]
+    normaliser, recording = result.exact.normaliser[first_head], result.recording
+    rows = exact.shape[0]
     figure = plt.figure(figsize=(13, 8), layout="constrained")
     grid = figure.add_gridspec(2, 3)
     top = max(exact.max(), decoded.max())
@@ -113,15 +125,16 @@ def attention_figure(result):
     limit = max(np.abs(decoded - exact).max(), 1e-12)
     _heatmap(figure, grid[0, 2], decoded - exact, f"Â − A (mean row TV {result.metrics['row_tv_mean']:.4f})",
              (-limit, limit), cmap="RdBu_r")
-    raster(figure.add_subplot(grid[1, :2]), recording, row_blocks(recording, 0),
-           "spikes serving query 0 (shaded: read window)")
+    raster(figure.add_subplot(grid[1, :2]), recording, row_blocks(recording, rows - 1),
+           f"spikes serving query {rows - 1} (shaded: read window)")
     ax = figure.add_subplot(grid[1, 2])
-    ratio = recording.astrocyte_response / result.exact.normaliser[:, None]
-    ax.plot(recording.astrocyte_times, ratio.T, lw=0.8)
+    response = recording.astrocyte_response[:rows]
+    estimate = 1.0 / response if recording.inverse_response else response
+    ax.semilogy(recording.astrocyte_times, (estimate / normaliser[:, None]).T, lw=0.8)
     shade_phases(ax, recording)
     ax.axhline(1, color="k", lw=0.8, ls="--")
     ax.set_xlabel("time (s)")
-    ax.set_ylabel("astrocyte response a_t / exact Z_t")
+    ax.set_ylabel("astrocyte's normaliser / exact Z_t")
     ax.set_title("astrocytes (one line per query)")
     figure.suptitle(_title(result))
     return figure

@@ -1,7 +1,7 @@
 """Metrics of decoded attention against exact softmax attention, as pandas tables.
 
-With A the exact and A_hat the decoded attention (T x T), y and y_hat the outputs and Z and
-Z_hat the normalisers:
+With A the exact and A_hat the decoded attention (T_q x T_k per head), y and y_hat the outputs and Z and
+Z_hat the normalisers; every row of every head is one row (t runs over all of them):
 
     row_tv_mean          mean_t 1/2 sum_j |A_hat_tj - A_tj|        (total-variation distance)
     row_tv_max           max_t of the same
@@ -14,6 +14,7 @@ Z_hat the normalisers:
     row_sum_error_max    max_t |sum_j A_hat_tj - 1|
     output_rel_error     ||y_hat - y||_F / ||y||_F   (the absolute error when y = 0)
     normaliser_rel_error mean_t |Z_hat_t / Z_t - 1|
+    head_tv_max          largest over heads of the head's mean row TV
 """
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ METRIC_DESCRIPTIONS = {
     "row_sum_error_max": "largest |row sum - 1|",
     "output_rel_error": "relative L2 error of the output y",
     "normaliser_rel_error": "mean relative error of Z",
+    "head_tv_max": "largest mean row TV of a head",
     "z_rel_error": "mean |astrocyte response / Z - 1|",
     "z_corr": "correlation of astrocyte response and Z across tokens",
     "astrocyte_rate_model_corr": "correlation of astrocyte response and rate-model a_t",
@@ -61,8 +63,13 @@ def _generalised_kl(decoded, exact):
     return terms.sum(axis=1)
 
 
+def _rows(array):
+    """An array of shape (..., T_q, X) as rows (-1, X); a vector of shape (..., T_q) as (-1,)."""
+    return np.reshape(array, (-1, np.shape(array)[-1]))
+
+
 def row_table(exact, decoded):
-    """Per-row errors as a tidy DataFrame (one row per query token).
+    """Per-row errors as a tidy DataFrame (one row per query token of each head).
 
     Parameters
     ----------
@@ -72,19 +79,22 @@ def row_table(exact, decoded):
     Returns
     -------
     pandas.DataFrame
-        Columns ``token``, ``row_tv``, ``row_sum``, ``row_kl``, ``argmax_exact``,
+        Columns ``head``, ``token``, ``row_tv``, ``row_sum``, ``row_kl``, ``argmax_exact``,
         ``argmax_decoded``, ``z_exact``, ``z_decoded``.
     """
-    A, A_hat = exact.attention, decoded.attention
+    A, A_hat = _rows(exact.attention), _rows(decoded.attention)
+    query_tokens = exact.attention.shape[-2]
+    rows = np.arange(A.shape[0])
     return pd.DataFrame({
-        "token": np.arange(A.shape[0]),
+        "head": rows // query_tokens,
+        "token": rows % query_tokens,
         "row_tv": 0.5 * np.abs(A_hat - A).sum(axis=1),
         "row_sum": A_hat.sum(axis=1),
         "row_kl": _generalised_kl(A_hat, A),
         "argmax_exact": A.argmax(axis=1),
         "argmax_decoded": A_hat.argmax(axis=1),
-        "z_exact": exact.normaliser,
-        "z_decoded": decoded.normaliser,
+        "z_exact": np.ravel(exact.normaliser),
+        "z_decoded": np.ravel(decoded.normaliser),
     })
 
 
@@ -96,7 +106,7 @@ def attention_metrics(exact, decoded):
     dict of str -> float
     """
     rows = row_table(exact, decoded)
-    error = decoded.attention - exact.attention
+    error = _rows(decoded.attention) - _rows(exact.attention)
     return {
         "row_tv_mean": float(rows.row_tv.mean()),
         "row_tv_max": float(rows.row_tv.max()),
@@ -107,6 +117,7 @@ def attention_metrics(exact, decoded):
         "row_sum_error_max": float(np.abs(rows.row_sum - 1).max()),
         "output_rel_error": _relative_l2(decoded.output, exact.output),
         "normaliser_rel_error": float(np.mean(np.abs(rows.z_decoded / rows.z_exact - 1))),
+        "head_tv_max": float(rows.groupby("head").row_tv.mean().max()),
     }
 
 

@@ -16,13 +16,15 @@ PROBLEM_MARKER = "spiking_attn_problem"
 
 @dataclass(frozen=True)
 class Problem:
-    """One attention head's inputs.
+    """The inputs of one attention head, or of H heads.
 
     Attributes
     ----------
-    q, k : ndarray, shape (T, D)
-        Queries and keys (float64).
-    v : ndarray, shape (T, Dv)
+    q : ndarray, shape (T_q, D) or (H, T_q, D)
+        Queries (float64).
+    k : ndarray, shape (T_k, D) or (H, T_k, D)
+        Keys (float64); T_k may differ from T_q (cross-attention).
+    v : ndarray, shape (T_k, Dv) or (H, T_k, Dv)
         Values (float64).
     name : str
         Where the problem came from (for tables and titles).
@@ -34,16 +36,35 @@ class Problem:
     name: str = "problem"
 
     @property
+    def multi_head(self):
+        """Whether the arrays have a leading head axis (results keep it)."""
+        return self.q.ndim == 3
+
+    @property
+    def heads(self):
+        return self.q.shape[0] if self.multi_head else 1
+
+    @property
     def tokens(self):
-        return self.q.shape[0]
+        """T_q, the number of queries (per head)."""
+        return self.q.shape[-2]
+
+    @property
+    def key_tokens(self):
+        """T_k, the number of keys and values (per head)."""
+        return self.k.shape[-2]
 
     @property
     def dim(self):
-        return self.q.shape[1]
+        return self.q.shape[-1]
 
     @property
     def value_dim(self):
-        return self.v.shape[1]
+        return self.v.shape[-1]
+
+    def per_head(self):
+        """q, k, v with a leading head axis (H = 1 for a single head)."""
+        return tuple(x if self.multi_head else x[None] for x in (self.q, self.k, self.v))
 
     def scaled(self, scale):
         """The problem with queries multiplied by ``scale`` (all scores scale by it), validated again
@@ -61,15 +82,15 @@ def validate(q, k, v, name="problem"):
     Raises
     ------
     InputError
-        If an array does not hold real numbers, is not 2-D or empty, holds NaN or inf, has
-        magnitudes the networks cannot represent, or the shapes do not agree (q and k must both
-        be T x D, v must be T x Dv).
+        If an array does not hold real numbers, is not 2-D (one head) or 3-D (heads first) or is
+        empty, holds NaN or inf, has magnitudes the networks cannot represent, or the shapes do
+        not agree (q: T_q x D, k: T_k x D, v: T_k x Dv, the same number of heads).
     """
     q, k, v = checked_arrays(q, k, v, name)
     return Problem(q=q, k=k, v=v, name=name)
 
 
-def random_problem(tokens=16, dim=16, value_dim=None, seed=0, score_sd=1.0):
+def random_problem(tokens=16, dim=16, value_dim=None, seed=0, score_sd=1.0, heads=None, key_tokens=None):
     """A seeded random problem whose scores have standard deviation about ``score_sd``.
 
     Entries of q and k are N(0, sigma^2) with sigma = sqrt(score_sd), so that
@@ -85,23 +106,32 @@ def random_problem(tokens=16, dim=16, value_dim=None, seed=0, score_sd=1.0):
         Seed of NumPy's default generator.
     score_sd : float
         Standard deviation of the scores (> 0).
+    heads : int, optional
+        H: arrays get a leading head axis of that length (None: one head, 2-D arrays).
+    key_tokens : int, optional
+        T_k, the number of keys and values; defaults to ``tokens``.
     """
     value_dim = dim if value_dim is None else value_dim
-    for label, number in (("tokens", tokens), ("dim", dim), ("value_dim", value_dim)):
+    key_tokens = tokens if key_tokens is None else key_tokens
+    for label, number in (("tokens", tokens), ("dim", dim), ("value_dim", value_dim), ("key_tokens", key_tokens),
+                          ("heads", 1 if heads is None else heads)):
         if int(number) != number or number < 1:
             raise InputError(f"{label} must be a whole number >= 1, got {number}")
     if not np.isfinite(score_sd) or score_sd <= 0:
         raise InputError(f"score_sd must be a positive number, got {score_sd}")
     rng = np.random.default_rng(seed)
     sigma = np.sqrt(score_sd)
-    q = rng.normal(0.0, sigma, (tokens, dim))
-    k = rng.normal(0.0, sigma, (tokens, dim))
-    v = rng.normal(0.0, 1.0, (tokens, value_dim))
-    return validate(q, k, v, name=f"random T={tokens} D={dim} seed={seed}")
+    lead = () if heads is None else (heads,)
+    q = rng.normal(0.0, sigma, lead + (tokens, dim))
+    k = rng.normal(0.0, sigma, lead + (key_tokens, dim))
+    v = rng.normal(0.0, 1.0, lead + (key_tokens, value_dim))
+    shape = f"T={tokens}" if key_tokens == tokens else f"T_q={tokens} T_k={key_tokens}"
+    return validate(q, k, v, name=f"random {'' if heads is None else f'H={heads} '}{shape} D={dim} seed={seed}")
 
 
 def load_problem(path):
-    """Load a problem from an ``.npz`` file holding arrays ``q``, ``k`` (T x D) and ``v`` (T x Dv).
+    """Load a problem from an ``.npz`` file holding arrays ``q`` (T_q x D), ``k`` (T_k x D) and ``v``
+    (T_k x Dv), each with a leading head axis (H) for several heads.
 
     Raises
     ------
@@ -122,7 +152,7 @@ def load_problem(path):
     with archive:
         missing = [label for label in ("q", "k", "v") if label not in archive.files]
         if missing:
-            raise InputError(f"{path}: missing array(s) {', '.join(missing)}; need q, k (T x D) and v (T x Dv)")
+            raise InputError(f"{path}: missing array(s) {', '.join(missing)}; need q (T_q x D), k (T_k x D) and v (T_k x Dv)")
         try:
             q, k, v = archive["q"], archive["k"], archive["v"]
         except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:

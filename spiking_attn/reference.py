@@ -7,7 +7,9 @@ For tokens t = 1..T with queries q_t, keys k_j (head size D) and values v_j:
     A_tj = exp(s_tj) / Z_t            attention matrix (rows sum to 1)
     y_t  = sum_j A_tj v_j             output
 
-With ``causal=True`` only keys j <= t take part.
+With ``causal=True`` only keys j <= t take part. Queries and keys may have different numbers of
+rows (T_q, T_k: cross-attention), and arrays may carry leading axes (heads), over which
+everything is computed independently.
 """
 from dataclasses import dataclass
 
@@ -20,13 +22,13 @@ class Attention:
 
     Attributes
     ----------
-    scores : ndarray, shape (T, T)
+    scores : ndarray, shape (..., T_q, T_k)
         s_tj; masked entries (causal) are -inf.
-    normaliser : ndarray, shape (T,)
+    normaliser : ndarray, shape (..., T_q)
         Z_t = sum_j exp(s_tj).
-    attention : ndarray, shape (T, T)
-        A_tj = exp(s_tj) / Z_t.
-    output : ndarray, shape (T, Dv)
+    attention : ndarray, shape (..., T_q, T_k)
+        A_tj = exp(s_tj) / Z_t (0 where masked).
+    output : ndarray, shape (..., T_q, Dv)
         y_t = sum_j A_tj v_j.
     """
 
@@ -37,10 +39,10 @@ class Attention:
 
 
 def attention_scores(q, k):
-    """Scores s = q k^T / sqrt(D), float64, shape (T, T)."""
+    """Scores s = q k^T / sqrt(D), float64, shape (..., T_q, T_k)."""
     q = np.asarray(q, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
-    return q @ k.T / np.sqrt(q.shape[1])
+    return q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
 
 
 def softmax_attention(q, k, v, causal=False):
@@ -53,12 +55,11 @@ def softmax_attention(q, k, v, causal=False):
 
     Parameters
     ----------
-    q, k : array_like, shape (T, D)
-        Queries and keys.
-    v : array_like, shape (T, Dv)
-        Values.
+    q : array_like, shape (..., T_q, D)
+    k : array_like, shape (..., T_k, D)
+    v : array_like, shape (..., T_k, Dv)
     causal : bool
-        Mask keys j > t.
+        Mask keys j > t (T_q = T_k).
 
     Returns
     -------
@@ -66,12 +67,12 @@ def softmax_attention(q, k, v, causal=False):
     """
     scores = attention_scores(q, k)
     if causal:
-        scores = np.where(np.tril(np.ones(scores.shape, dtype=bool)), scores, -np.inf)
-    row_max = scores.max(axis=1, keepdims=True)
+        scores = np.where(np.tril(np.ones(scores.shape[-2:], dtype=bool)), scores, -np.inf)
+    row_max = scores.max(axis=-1, keepdims=True)
     shifted = np.exp(scores - row_max)
-    row_sum = shifted.sum(axis=1, keepdims=True)
+    row_sum = shifted.sum(axis=-1, keepdims=True)
     attention = shifted / row_sum
     with np.errstate(over="ignore"):
-        normaliser = (np.exp(row_max) * row_sum)[:, 0]
+        normaliser = (np.exp(row_max) * row_sum)[..., 0]
     output = attention @ np.asarray(v, dtype=np.float64)
     return Attention(scores=scores, normaliser=normaliser, attention=attention, output=output)

@@ -4,9 +4,9 @@ Every check raises :class:`~spiking_attn.errors.InputError` with one line that n
 problem; the command line prints it as ``spiking-attn: error: ...`` and exits with code 2 before
 any output folder exists. The table of bad-input classes and their messages is in the README.
 
-Arrays (q, k: T x D; v: T x Dv) must hold real numbers (integers or floats; not complex, bool,
-strings or objects), be 2-D and non-empty, agree in shape, be finite as float64, and have
-magnitudes the networks can represent:
+Arrays (q: T_q x D; k: T_k x D; v: T_k x Dv; or H heads of them, heads first) must hold real
+numbers (integers or floats; not complex, bool, strings or objects), be 2-D (or all 3-D) and
+non-empty, agree in shape, be finite as float64, and have magnitudes the networks can represent:
 
 - the largest |entry| of each array is 0 or lies in [MIN_LARGEST, MAX_ENTRY]: the encoding gains
   are rate / max|q| and 1 / max|v|, which must be finite, and products of two entries must stay
@@ -38,7 +38,7 @@ FEATURE_OPTIONS = {"features": 1000, "feature_map": "performer", "write": "plast
 
 
 def real_array(array, label, name):
-    """``array`` as a 2-D, non-empty, finite float64 array of real numbers, or InputError."""
+    """``array`` as a 2-D or 3-D, non-empty, finite float64 array of real numbers, or InputError."""
     try:
         array = np.asarray(array)
     except (TypeError, ValueError):  # ragged nested sequences
@@ -47,9 +47,10 @@ def real_array(array, label, name):
         kind = {"c": "complex numbers", "b": "booleans", "U": "strings", "S": "bytes", "O": "Python objects",
                 "V": "records", "M": "dates", "m": "time intervals"}.get(array.dtype.kind, str(array.dtype))
         raise InputError(f"{name}: array '{label}' holds {kind}; it must hold real numbers (int or float)")
-    if array.ndim != 2:
-        raise InputError(f"{name}: array '{label}' must be 2-D (tokens x features), got shape {array.shape}")
-    if array.shape[0] < 1 or array.shape[1] < 1:
+    if array.ndim not in (2, 3):
+        raise InputError(f"{name}: array '{label}' must be 2-D (tokens x features) or 3-D (heads x tokens x "
+                         f"features), got shape {array.shape}")
+    if min(array.shape) < 1:
         raise InputError(f"{name}: array '{label}' is empty (shape {array.shape}); need at least 1 token and 1 feature")
     with np.errstate(over="ignore"):
         array = array.astype(np.float64)
@@ -68,11 +69,18 @@ def real_array(array, label, name):
 def checked_arrays(q, k, v, name="problem"):
     """Validate a problem's arrays (see the module docstring) and return float64 copies of q, k, v."""
     q, k, v = (real_array(array, label, name) for array, label in ((q, "q"), (k, "k"), (v, "v")))
-    if q.shape != k.shape:
-        raise InputError(f"{name}: q and k must have the same shape (T x D), got {q.shape} and {k.shape}")
-    if v.shape[0] != q.shape[0]:
-        raise InputError(f"{name}: v must have one row per token ({q.shape[0]}), got shape {v.shape}")
-    largest_score = _largest_score(q, k)
+    if not q.ndim == k.ndim == v.ndim:
+        raise InputError(f"{name}: q, k and v must all be 2-D (one head) or all 3-D (heads first), got "
+                         f"{q.ndim}-D, {k.ndim}-D and {v.ndim}-D")
+    if q.ndim == 3 and not q.shape[0] == k.shape[0] == v.shape[0]:
+        raise InputError(f"{name}: q, k and v must have the same number of heads, got {q.shape[0]}, {k.shape[0]} "
+                         f"and {v.shape[0]}")
+    if q.shape[-1] != k.shape[-1]:
+        raise InputError(f"{name}: q and k must have the same head size D, got {q.shape[-1]} and {k.shape[-1]}")
+    if v.shape[-2] != k.shape[-2]:
+        raise InputError(f"{name}: v must have one row per key ({k.shape[-2]}), got shape {v.shape}")
+    largest_score = max(_largest_score(q_h, k_h) for q_h, k_h in zip(q.reshape(-1, *q.shape[-2:]),
+                                                                        k.reshape(-1, *k.shape[-2:])))
     if largest_score > MAX_SCORE:
         raise InputError(f"{name}: a score q.k/sqrt(D) reaches {largest_score:.3g}, above {MAX_SCORE:g}, "
                          "where exp(score) cannot be represented; rescale q or k")
@@ -106,6 +114,7 @@ class RunOptions:
     normaliser: str = None
     threads: int = None
     cache_dir: str = None
+    causal: bool = False
 
 
 def _whole_number(value, label, low, high):
@@ -211,12 +220,13 @@ def resolve_options(warn=print, **given):
         raise InputError(f"--threads applies to --target cpp_standalone only, not to {target}")
     if target == "cpp_standalone":
         threads = _whole_number(1 if threads is None else threads, "threads", 1, MAX_THREADS)
-    astrocyte = given.get("astrocyte", True)
-    if not isinstance(astrocyte, (bool, np.bool_)):
-        raise InputError(f"astrocyte must be True or False, got {astrocyte!r}")
+    astrocyte, causal = given.get("astrocyte", True), given.get("causal", False)
+    for label, flag in (("astrocyte", astrocyte), ("causal", causal)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise InputError(f"{label} must be True or False, got {flag!r}")
     check_target(target)
     return RunOptions(network=network, duration=_check_duration(given.get("duration"), network), target=target,
-                      astrocyte=bool(astrocyte), seed=check_seed(given.get("seed", 0)),
+                      astrocyte=bool(astrocyte), causal=bool(causal), seed=check_seed(given.get("seed", 0)),
                       threads=threads, cache_dir=_check_cache_dir(given.get("cache_dir"), target, warn),
                       **feature_options)
 

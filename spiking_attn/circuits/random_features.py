@@ -98,6 +98,81 @@ class FeatureParameters(CommonParameters):
 
 
 @dataclass
+class Protocol:
+    """The time course of a run, in steps of ``parameters.step``: one slot per written key and per
+    read query, in order (all keys, then all queries; or, causal, key t then query t).
+
+    Attributes
+    ----------
+    token : ndarray, shape (steps, D)
+        The token presented (before the D^(-1/4) scale).
+    learning, reading : ndarray, shape (steps,)
+        1 where plasticity is on (the learning part of a write slot) / in read slots.
+    resting : ndarray, shape (steps,)
+        The astrocyte's resting response: the number of keys written by the end of the slot
+        (its response to them at score 0).
+    teach_attention : ndarray, shape (steps, T)
+        Which one-hot attention readout the teacher drives (key j while j is written).
+    written_value : ndarray of int, shape (steps,)
+        Index of the value taught (-1 outside write slots).
+    windows : ndarray, shape (T, 2)
+        Read window of each query (s).
+    write_seconds : float
+        Time spent writing (s).
+    phases : dict
+        Named intervals for figures.
+    """
+
+    token: np.ndarray
+    learning: np.ndarray
+    reading: np.ndarray
+    resting: np.ndarray
+    teach_attention: np.ndarray
+    written_value: np.ndarray
+    windows: np.ndarray
+    write_seconds: float
+    phases: dict
+
+
+def protocol(problem, write, causal, p):
+    """The :class:`Protocol` of ``problem``: writing slots (unless written directly), then reading
+    slots; with ``causal``, each query is read right after its own key is written (prefix sums)."""
+    T, D = problem.tokens, problem.dim
+    write_slot, read_slot = p.steps(p.write_settle + p.write_learn), p.steps(p.read_settle + p.read_window)
+    if causal:
+        slots = [slot for t in range(T) for slot in (("write", t), ("read", t))]
+    else:
+        slots = [("write", j) for j in range(T if write == "plastic" else 0)] + [("read", t) for t in range(T)]
+    n_steps = sum(write_slot if kind == "write" else read_slot for kind, _ in slots)
+    token, teach = np.zeros((n_steps, D)), np.zeros((n_steps, T))
+    learning, reading, resting = np.zeros(n_steps), np.zeros(n_steps), np.full(n_steps, float(T))
+    written_value = np.full(n_steps, -1)
+    windows = np.zeros((T, 2))
+    step = 0
+    for kind, index in slots:
+        length = write_slot if kind == "write" else read_slot
+        here = slice(step, step + length)
+        if kind == "write":
+            token[here], teach[here, index], written_value[here] = problem.k[index], 1.0, index
+            learning[step + p.steps(p.write_settle):step + length] = 1
+        else:
+            token[here], reading[here] = problem.q[index], 1
+            windows[index] = [(step + p.steps(p.read_settle)) * p.step, (step + length) * p.step]
+        if causal:
+            resting[here] = index + 1
+        step += length
+    write_seconds = sum(write_slot for kind, _ in slots if kind == "write") * p.step
+    end = n_steps * p.step
+    if causal:
+        phases = {"writing and reading (causal)": (0.0, end)}
+    else:
+        phases = {"writing": (0.0, write_seconds), "reading": (write_seconds, end)} if write_seconds else \
+            {"reading": (0.0, end)}
+    return Protocol(token=token, learning=learning, reading=reading, resting=resting, teach_attention=teach,
+                    written_value=written_value, windows=windows, write_seconds=write_seconds, phases=phases)
+
+
+@dataclass
 class FeatureNetwork:
     """A built random-feature network (see :func:`build_random_features`)."""
 
@@ -111,11 +186,11 @@ class FeatureNetwork:
     write: str
     normaliser: str
     astrocyte: bool
+    causal: bool
     value_gain: float
     feature_gain: float
     feature_neurons: int
-    windows: np.ndarray
-    phases: dict
+    protocol: Protocol
     monitors: dict = field(default_factory=dict)
 
     encoding_population = "feature"
@@ -125,7 +200,8 @@ class FeatureNetwork:
         p = self.problem
         return {"network": "random-features", "tokens": p.tokens, "dim": p.dim, "value_dim": p.value_dim,
                 "features": self.feature_map.features, "feature_map": self.feature_map.name, "write": self.write,
-                "normaliser": self.normaliser, "astrocyte": self.astrocyte, "parameters": asdict(self.parameters)}
+                "normaliser": self.normaliser, "astrocyte": self.astrocyte, "causal": self.causal,
+                "parameters": asdict(self.parameters)}
 
     def summary(self):
         """Settings for ``summary.json``."""
@@ -136,7 +212,7 @@ class FeatureNetwork:
             "feature_map": self.feature_map.name,
             "write": self.write,
             "normaliser": self.normaliser,
-            "write_seconds": self.phases.get("writing", (0.0, 0.0))[1],
+            "write_seconds": self.protocol.write_seconds,
             "settle_seconds": p.read_settle,
             "read_seconds": p.read_window,
             "simulated_seconds": self.duration,
@@ -147,7 +223,7 @@ class FeatureNetwork:
         p = self.problem
         return (f"random-feature network ({self.feature_map.name}, m={self.feature_map.features}, "
                 f"{self.feature_neurons} feature neurons, write {self.write}, normaliser {self.normaliser}"
-                f"{'' if self.astrocyte else ' (off)'}), T={p.tokens}, D={p.dim}, Dv={p.value_dim}")
+                f"{'' if self.astrocyte else ' (off)'}{', causal' if self.causal else ''}), T={p.tokens}, D={p.dim}, Dv={p.value_dim}")
 
     def recording(self):
         m = self.monitors
@@ -163,13 +239,13 @@ class FeatureNetwork:
             sizes=sizes,
             astrocyte_times=times,
             astrocyte_response=response,
-            windows=self.windows,
+            windows=self.protocol.windows,
             attention_neurons=np.tile(np.arange(T), (T, 1)),
             output_neurons=np.tile(np.arange(2 * Dv).reshape(Dv, 2), (T, 1, 1)),
             astrocyte_of_row=np.zeros(T, dtype=int),
             attention_rate=self.parameters.attention_rate,
             value_gain=self.value_gain,
-            phases=self.phases,
+            phases=self.protocol.phases,
         )
 
 
@@ -189,13 +265,144 @@ def synapse_count(tokens, dim, value_dim, features, feature_map, normaliser="ast
     return 2 * D * features + features + plastic * (2 if astrocyte else 1) + normalising
 
 
+def _check_feature_map(phi, problem, feature_map, scale):
+    """The largest |phi| of the problem's tokens, or InputError where the map is not usable."""
+    with np.errstate(over="ignore", under="ignore"):
+        phi_values = np.concatenate([phi(problem.k * scale), phi(problem.q * scale)])
+    if not np.all(np.abs(phi_values) <= PHI_LIMIT):  # also False for NaN
+        raise InputError(f"the {feature_map} feature map is not finite (or above {PHI_LIMIT:g}) for these inputs; "
+                         "rescale the problem")
+    if not np.abs(phi_values).max() > 0:
+        raise InputError(f"the {feature_map} feature map is 0 for every token (|x|^2 / 2 too large for exp); "
+                         "rescale the problem")
+    return np.abs(phi_values).max()
+
+
+def _input_neurons(protocol, scale, p, rng):
+    """Tokens through the input neurons: x = token * D^(-1/4), on/off pairs plus |x|^2 / 2; returns
+    the neurons, their TimedArray drive and the input gain."""
+    token = protocol.token * scale
+    n_steps, D = token.shape
+    half_norm = 0.5 * np.sum(token ** 2, axis=1)
+    largest = max(np.abs(token).max(), half_norm.max())
+    input_gain = p.input_rate / largest if largest > 0 else p.input_rate
+    input_rates = input_gain * np.concatenate([eq.on_off(token).reshape(n_steps, 2 * D), half_norm[:, None]], axis=1)
+    input_drive = TimedArray(eq.input_drive(input_rates, p.tau_in, p.v_theta) * 1e3 * mV, dt=p.step * second)
+    inputs = NeuronGroup(2 * D + 1, eq.INPUT_NEURON + eq.TIMED_DRIVE, threshold=eq.THRESHOLD,
+                         reset=eq.INPUT_RESET, method="exact", name="input_neurons")
+    inputs.v = rng.uniform(0, 1, 2 * D + 1) * p.v_theta * 1e3 * mV
+    return inputs, input_drive, input_gain
+
+
+def _feature_layer(phi, feature_map, inputs, input_gain, feature_gain, p, rng):
+    """Feature dendrites (u -> delta_u W_i . x from the input pairs, n -> delta_u |x|^2 / 2 from the
+    norm input) and feature neurons firing at r_feature max(+-phi_i(x), 0)."""
+    m, D = phi.features, (len(inputs) - 1) // 2
+    signs = np.array([1.0, -1.0]) if feature_map in SIGNED_MAPS else np.array([1.0])
+    dendrites = NeuronGroup(m, eq.FEATURE_DENDRITE, method="euler", order=1, name="feature_dendrites")
+    weight = p.delta_u / (input_gain * p.tau_d) * 1e3 * mV
+    projection = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE,
+                          name="projection_synapses")
+    pre, post = np.meshgrid(np.arange(2 * D), np.arange(m), indexing="ij")
+    projection.connect(i=pre.ravel(), j=post.ravel())
+    projection.w = (np.array([1.0, -1.0])[pre % 2] * phi.W[post, pre // 2]).ravel() * weight
+    norm = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.NORM_SYNAPSE_ON_PRE, name="norm_synapses")
+    norm.connect(i=2 * D, j=np.arange(m))
+    norm.w = np.ones(m) * weight  # an array: a scalar would be written into the code
+    n_features = m * signs.size
+    feature_neurons = NeuronGroup(n_features, eq.feature_neuron(feature_map), threshold=eq.THRESHOLD,
+                                  reset=eq.RESET, method="euler", name="feature_neurons")
+    feature_of_neuron = np.arange(n_features) % m
+    feature_neurons.u = linked_var(dendrites, "u", index=feature_of_neuron)
+    feature_neurons.n = linked_var(dendrites, "n", index=feature_of_neuron)
+    feature_neurons.b = phi.b[feature_of_neuron]
+    feature_neurons.polarity = np.repeat(signs, m)
+    feature_neurons.r_feature = np.full(n_features, feature_gain) * Hz
+    feature_neurons.v = rng.uniform(0, 1, n_features) * p.v_theta * 1e3 * mV
+    return [dendrites, projection, norm], feature_neurons
+
+
+def _readouts(problem, protocol, value_gain, p, rng):
+    """One-hot attention readouts (key j) and signed output pairs, driven by the teacher while
+    writing (rate R_teach * c * value); returns the groups and their teacher TimedArrays."""
+    Dv = problem.value_dim
+    values = np.vstack([value_gain * eq.on_off(problem.v).reshape(problem.tokens, 2 * Dv), np.zeros(2 * Dv)])
+    teach = {"attention": p.teacher_rate * protocol.teach_attention,
+             "output": p.teacher_rate * values[protocol.written_value]}  # row -1: nothing taught
+    teachers = {f"teacher_{name}": TimedArray(rates * Hz, dt=p.step * second) for name, rates in teach.items()}
+    readouts = {name: NeuronGroup(rates.shape[1], eq.readout_neuron(f"teacher_{name}"), threshold=eq.THRESHOLD,
+                                  reset=eq.RESET, method="euler", name=f"{name}_neurons")
+                for name, rates in teach.items()}
+    for group in readouts.values():
+        group.v = rng.uniform(0, 1, len(group)) * p.v_theta * 1e3 * mV
+    return readouts, teachers
+
+
+def _plastic_synapses(feature_neurons, readouts, direct_memory, feature_gain, p):
+    """Plastic tripartite synapses feature -> readout (H, written by the Hebbian rule, or loaded
+    from ``direct_memory`` {readout: (features x readouts) rates} when written directly)."""
+    w_unit = p.attention_rate * p.v_theta / (2 * p.tau_hebb * p.write_learn * feature_gain ** 2 * p.teacher_rate)
+    plastic = {}
+    for name, group in readouts.items():
+        synapses = Synapses(feature_neurons, group, eq.PLASTIC_SYNAPSE, on_pre=eq.PLASTIC_SYNAPSE_ON_PRE,
+                            on_post=eq.PLASTIC_SYNAPSE_ON_POST, name=f"plastic_{name}_synapses")
+        synapses.connect()
+        if direct_memory is not None:
+            # w_io = 2 tau_hebb t_learn sum_j r_i(k_j) r_o(v_j), the Hebbian rule's expectation.
+            synapses.w = (2 * p.tau_hebb * p.write_learn * direct_memory[name]).ravel()
+        synapses.gate = 1.0 / p.resting_response
+        synapses.w_unit = np.full(len(feature_neurons) * len(group), w_unit) * 1e3 * mV
+        plastic[name] = synapses
+    return plastic
+
+
+def _astrocyte(feature_neurons, presynaptic, release_gain, T, p):
+    """The astrocyte and its processes p_i (one per feature neuron); returns objects, the divider
+    and its monitor."""
+    astrocyte_group = NeuronGroup(1, eq.FEATURE_ASTROCYTE, method="euler", name="astrocyte")
+    astrocyte_group.a = float(T)
+    processes = Synapses(feature_neurons, astrocyte_group, eq.PROCESS, on_pre=eq.PROCESS_ON_PRE,
+                         name="astrocyte_processes")
+    processes.connect()
+    processes.release_quantum = np.full(len(feature_neurons), 1.0 / (release_gain * p.tau_a))
+    if presynaptic is not None:
+        processes.p = presynaptic
+    monitor = StateMonitor(astrocyte_group, "a", record=True, name="astrocyte_trace")
+    return [astrocyte_group, processes], astrocyte_group, {"normaliser": monitor}
+
+
+def _normaliser_neurons(feature_neurons, presynaptic, release_gain, T, p, rng):
+    """The non-astrocytic alternative: normaliser neurons counting every feature neuron's spikes
+    and the divisive inhibition they drive; returns objects, the divider and its monitors."""
+    n = p.normaliser_neurons
+    neurons = NeuronGroup(n, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET, name="normaliser_neurons")
+    neurons.v = rng.uniform(0, 1, n) * p.v_theta * 1e3 * mV
+    counting = Synapses(feature_neurons, neurons, eq.NORMALISER_SYNAPSE, on_pre=eq.NORMALISER_SYNAPSE_ON_PRE,
+                        name="feature_to_normaliser")
+    counting.connect()
+    w_norm = p.v_theta * p.normaliser_rate / (release_gain * T)
+    counting.w_norm = np.full(len(feature_neurons) * n, w_norm) * 1e3 * mV
+    if presynaptic is not None:
+        counting.w = np.repeat(presynaptic, n)
+    inhibition = NeuronGroup(1, eq.INHIBITION, method="exact", name="inhibition")
+    inhibition.g = float(T)
+    to_inhibition = Synapses(neurons, inhibition, on_pre=eq.NORMALISER_TO_INHIBITION_ON_PRE,
+                             name="normaliser_to_inhibition")
+    to_inhibition.connect()
+    monitors = {"normaliser": StateMonitor(inhibition, "g", record=True, name="inhibition_trace"),
+                "normaliser_spikes": SpikeMonitor(neurons, name="normaliser_spikes")}
+    return [neurons, counting, inhibition, to_inhibition], inhibition, monitors
+
+
 def build_random_features(problem, features=1000, feature_map="performer", write="plastic",
-                          normaliser="astrocyte", astrocyte=True, parameters=FeatureParameters(), seed=0):
+                          normaliser="astrocyte", astrocyte=True, parameters=FeatureParameters(), seed=0,
+                          causal=False):
     """Build the random-feature network for ``problem``.
 
     Parameters
     ----------
     problem : Problem
+        One head, T queries, keys and values.
     features : int
         m, the number of random features.
     feature_map : str
@@ -210,6 +417,9 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     parameters : FeatureParameters
     seed : int
         Seed of W, b and the initial phases.
+    causal : bool
+        Read each query right after writing its own key (H and p are prefix sums: causal linear
+        attention); needs ``write='plastic'``.
 
     Returns
     -------
@@ -219,148 +429,36 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         raise ValueError(f"write must be one of {', '.join(WRITE_MODES)}, got {write!r}")
     if normaliser not in NORMALISERS:
         raise ValueError(f"normaliser must be one of {', '.join(NORMALISERS)}, got {normaliser!r}")
+    if causal and write == "direct":
+        raise InputError("--causal needs --write plastic: directly written H and p cannot grow key by key")
     p = parameters
-    T, D, Dv = problem.tokens, problem.dim, problem.value_dim
+    T, Dv = problem.tokens, problem.value_dim
     rng = np.random.default_rng(seed)
-    phi = random_feature_map(feature_map, features, D, seed=seed)
-    m = phi.features
-    signs = np.array([1.0, -1.0]) if feature_map in SIGNED_MAPS else np.array([1.0])
-    n_features = m * signs.size
-    scale = D ** -0.25  # tokens enter as x = token * D^(-1/4)
-    with np.errstate(over="ignore", under="ignore"):
-        phi_values = np.concatenate([phi(problem.k * scale), phi(problem.q * scale)])
-    if not np.all(np.abs(phi_values) <= PHI_LIMIT):  # also False for NaN
-        raise InputError(f"the {feature_map} feature map is not finite (or above {PHI_LIMIT:g}) for these inputs; "
-                         "rescale the problem")
-    if not np.abs(phi_values).max() > 0:
-        raise InputError(f"the {feature_map} feature map is 0 for every token (|x|^2 / 2 too large for exp); "
-                         "rescale the problem")
-    feature_gain = p.feature_rate / np.abs(phi_values).max()
+    phi = random_feature_map(feature_map, features, problem.dim, seed=seed)
+    scale = problem.dim ** -0.25  # tokens enter as x = token * D^(-1/4)
+    feature_gain = p.feature_rate / _check_feature_map(phi, problem, feature_map, scale)
     require_finite("the feature neurons' rate gain", feature_gain)
-    rate_model = random_feature_attention(problem.q, problem.k, problem.v, phi, pairs=True)
-    v_theta = p.v_theta * 1e3 * mV
-
-    # Protocol: writing slots (one per key, unless written directly), then reading slots.
-    write_slot = p.steps(p.write_settle + p.write_learn)
-    read_slot = p.steps(p.read_settle + p.read_window)
-    n_write = T * write_slot if write == "plastic" else 0
-    n_steps = n_write + T * read_slot
-    learning = np.zeros(n_steps)
-    reading = np.zeros(n_steps)
-    for j in range(T if write == "plastic" else 0):
-        learning[j * write_slot + p.steps(p.write_settle):(j + 1) * write_slot] = 1
-    reading[n_write:] = 1
-    write_end = n_write * p.step
-    windows = np.array([[write_end + t * read_slot * p.step + p.read_settle,
-                         write_end + (t + 1) * read_slot * p.step] for t in range(T)])
-
-    # Tokens through the input neurons: x = token * D^(-1/4), on/off pairs plus |x|^2 / 2.
-    token = np.zeros((n_steps, D))
-    for j in range(T if write == "plastic" else 0):
-        token[j * write_slot:(j + 1) * write_slot] = problem.k[j] * scale
-    for t in range(T):
-        token[n_write + t * read_slot:n_write + (t + 1) * read_slot] = problem.q[t] * scale
-    half_norm = 0.5 * np.sum(token ** 2, axis=1)
-    largest = max(np.abs(token).max(), half_norm.max())
-    input_gain = p.input_rate / largest if largest > 0 else p.input_rate
-    input_rates = input_gain * np.concatenate([eq.on_off(token).reshape(n_steps, 2 * D), half_norm[:, None]], axis=1)
-    input_drive = TimedArray(eq.input_drive(input_rates, p.tau_in, p.v_theta) * 1e3 * mV, dt=p.step * second)
-    inputs = NeuronGroup(2 * D + 1, eq.INPUT_NEURON + eq.TIMED_DRIVE, threshold=eq.THRESHOLD,
-                         reset=eq.INPUT_RESET, method="exact", name="input_neurons")
-    inputs.v = rng.uniform(0, 1, 2 * D + 1) * v_theta
-
-    # Feature dendrites: u -> delta_u * W_i . x (input pairs), n -> delta_u * |x|^2 / 2 (norm input).
-    dendrites = NeuronGroup(m, eq.FEATURE_DENDRITE, method="euler", order=1, name="feature_dendrites")
-    weight = p.delta_u / (input_gain * p.tau_d) * 1e3 * mV
-    projection = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE,
-                          name="projection_synapses")
-    pre, post = np.meshgrid(np.arange(2 * D), np.arange(m), indexing="ij")
-    projection.connect(i=pre.ravel(), j=post.ravel())
-    projection.w = (np.array([1.0, -1.0])[pre % 2] * phi.W[post, pre // 2]).ravel() * weight
-    norm = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.NORM_SYNAPSE_ON_PRE, name="norm_synapses")
-    norm.connect(i=2 * D, j=np.arange(m))
-    norm.w = np.ones(m) * weight  # an array: a scalar would be written into the code
-
-    # Feature neurons: rate = r_feature * max(sign * phi_i(x), 0).
-    feature_neurons = NeuronGroup(n_features, eq.feature_neuron(feature_map), threshold=eq.THRESHOLD,
-                                  reset=eq.RESET, method="euler", name="feature_neurons")
-    feature_of_neuron = np.arange(n_features) % m
-    feature_neurons.u = linked_var(dendrites, "u", index=feature_of_neuron)
-    feature_neurons.n = linked_var(dendrites, "n", index=feature_of_neuron)
-    feature_neurons.b = phi.b[feature_of_neuron]
-    feature_neurons.polarity = np.repeat(signs, m)
-    feature_neurons.r_feature = np.full(n_features, feature_gain) * Hz
-    feature_neurons.v = rng.uniform(0, 1, n_features) * v_theta
-
-    # Readouts: one-hot attention neurons (key j) and signed output pairs, taught while writing.
+    rate_model = random_feature_attention(problem.q, problem.k, problem.v, phi, pairs=True, causal=causal)
+    schedule = protocol(problem, write, causal, p)
+    inputs, input_drive, input_gain = _input_neurons(schedule, scale, p, rng)
+    feature_objects, feature_neurons = _feature_layer(phi, feature_map, inputs, input_gain, feature_gain, p, rng)
     value_max = np.abs(problem.v).max()
     value_gain = 1.0 / value_max if value_max > 0 else 1.0
-    teach = {"attention": np.zeros((n_steps, T)), "output": np.zeros((n_steps, 2 * Dv))}
-    for j in range(T if write == "plastic" else 0):
-        slot = slice(j * write_slot, (j + 1) * write_slot)
-        teach["attention"][slot, j] = p.teacher_rate
-        teach["output"][slot] = p.teacher_rate * value_gain * eq.on_off(problem.v[j]).ravel()
-    teachers = {name: TimedArray(values * Hz, dt=p.step * second) for name, values in teach.items()}
-    readouts = {name: NeuronGroup(values.shape[1], eq.readout_neuron(f"teacher_{name}"), threshold=eq.THRESHOLD,
-                                  reset=eq.RESET, method="euler", name=f"{name}_neurons")
-                for name, values in teach.items()}
-    for group in readouts.values():
-        group.v = rng.uniform(0, 1, len(group)) * v_theta
+    readouts, teachers = _readouts(problem, schedule, value_gain, p, rng)
 
-    # Plastic tripartite synapses feature -> readout (H, written by the Hebbian rule or directly).
-    plastic = {}
-    w_unit = p.attention_rate * p.v_theta / (2 * p.tau_hebb * p.write_learn * feature_gain ** 2 * p.teacher_rate)
-    one_hot_and_values = {"attention": np.eye(T), "output": value_gain * eq.on_off(problem.v).reshape(T, 2 * Dv)}
-    pair_features_k = split_features(phi(problem.k * scale))[:, :n_features]  # order of the feature neurons
-    for name, group in readouts.items():
-        synapses = Synapses(feature_neurons, group, eq.PLASTIC_SYNAPSE, on_pre=eq.PLASTIC_SYNAPSE_ON_PRE,
-                            on_post=eq.PLASTIC_SYNAPSE_ON_POST, name=f"plastic_{name}_synapses")
-        synapses.connect()
-        if write == "direct":
-            # w_io = 2 tau_hebb t_learn sum_j r_i(k_j) r_o(v_j), the Hebbian rule's expectation.
-            memory = (pair_features_k.T @ one_hot_and_values[name]) * feature_gain * p.teacher_rate
-            synapses.w = (2 * p.tau_hebb * p.write_learn * memory).ravel()
-        synapses.gate = 1.0 / p.resting_response
-        synapses.w_unit = np.full(n_features * len(group), w_unit) * 1e3 * mV
-        plastic[name] = synapses
     release_gain = p.write_learn * feature_gain ** 2
-
-    # The normaliser: the astrocyte (processes p_i), or normaliser neurons with divisive inhibition.
-    presynaptic = pair_features_k.sum(axis=0) * feature_gain * p.write_learn  # p_i for direct writing
-    objects = [inputs, dendrites, projection, norm, feature_neurons, *readouts.values(), *plastic.values()]
-    monitors = {}
+    presynaptic = direct_memory = None
+    if write == "direct":
+        pair_features_k = split_features(phi(problem.k * scale))[:, :len(feature_neurons)]  # neuron order
+        values = {"attention": np.eye(T), "output": value_gain * eq.on_off(problem.v).reshape(T, 2 * Dv)}
+        direct_memory = {name: pair_features_k.T @ values[name] * feature_gain * p.teacher_rate for name in values}
+        presynaptic = pair_features_k.sum(axis=0) * feature_gain * p.write_learn
+    plastic = _plastic_synapses(feature_neurons, readouts, direct_memory, feature_gain, p)
     if normaliser == "astrocyte":
-        astrocyte_group = NeuronGroup(1, eq.FEATURE_ASTROCYTE, method="euler", name="astrocyte")
-        astrocyte_group.a = float(T)
-        processes = Synapses(feature_neurons, astrocyte_group, eq.PROCESS, on_pre=eq.PROCESS_ON_PRE,
-                             name="astrocyte_processes")
-        processes.connect()
-        processes.release_quantum = np.full(n_features, 1.0 / (release_gain * p.tau_a))
-        if write == "direct":
-            processes.p = presynaptic
-        objects += [astrocyte_group, processes]
-        divider = astrocyte_group
-        monitors["normaliser"] = StateMonitor(astrocyte_group, "a", record=True, name="astrocyte_trace")
+        normalising, divider, monitors = _astrocyte(feature_neurons, presynaptic, release_gain, T, p)
     else:
-        normaliser_neurons = NeuronGroup(p.normaliser_neurons, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD,
-                                         reset=eq.RESET, name="normaliser_neurons")
-        normaliser_neurons.v = rng.uniform(0, 1, p.normaliser_neurons) * v_theta
-        counting = Synapses(feature_neurons, normaliser_neurons, eq.NORMALISER_SYNAPSE,
-                            on_pre=eq.NORMALISER_SYNAPSE_ON_PRE, name="feature_to_normaliser")
-        counting.connect()
-        w_norm = p.v_theta * p.normaliser_rate / (release_gain * T)
-        counting.w_norm = np.full(n_features * p.normaliser_neurons, w_norm) * 1e3 * mV
-        if write == "direct":
-            counting.w = np.repeat(presynaptic, p.normaliser_neurons)
-        inhibition = NeuronGroup(1, eq.INHIBITION, method="exact", name="inhibition")
-        inhibition.g = float(T)
-        to_inhibition = Synapses(normaliser_neurons, inhibition, on_pre=eq.NORMALISER_TO_INHIBITION_ON_PRE,
-                                 name="normaliser_to_inhibition")
-        to_inhibition.connect()
-        objects += [normaliser_neurons, counting, inhibition, to_inhibition]
-        divider = inhibition
-        monitors["normaliser"] = StateMonitor(inhibition, "g", record=True, name="inhibition_trace")
-        monitors["normaliser_spikes"] = SpikeMonitor(normaliser_neurons, name="normaliser_spikes")
+        normalising, divider, monitors = _normaliser_neurons(feature_neurons, presynaptic, release_gain, T, p, rng)
+    objects = [inputs, *feature_objects, feature_neurons, *readouts.values(), *plastic.values(), *normalising]
     if astrocyte:
         for name, synapses in plastic.items():
             gating = Synapses(divider, synapses, eq.GATE_TO_SYNAPSE, name=f"gate_{name}")
@@ -374,30 +472,26 @@ def build_random_features(problem, features=1000, feature_map="performer", write
         "output": SpikeMonitor(readouts["output"], name="output_spikes"),
     })
     namespace = {
-        "v_theta": v_theta,
+        "v_theta": p.v_theta * 1e3 * mV,
         "tau_in": p.tau_in * second,
         "tau_d": p.tau_d * second,
         "delta_u": p.delta_u * 1e3 * mV,
-        "m_features": m,
+        "m_features": phi.features,
         "z_clip": TRUNCATION,
         "tau_hebb": p.tau_hebb * second,
         "tau_a": p.tau_a * second,
         "a_half": eq.GATE_FLOOR,
-        "a_rest": float(T),
         "tau_inh": p.tau_inh * second,
         "g_step": T / (p.normaliser_neurons * p.normaliser_rate * p.tau_inh),
         "input_drive": input_drive,
-        "learning": TimedArray(learning, dt=p.step * second),
-        "reading": TimedArray(reading, dt=p.step * second),
-        **{f"teacher_{name}": array for name, array in teachers.items()},
+        "learning": TimedArray(schedule.learning, dt=p.step * second),
+        "reading": TimedArray(schedule.reading, dt=p.step * second),
+        "resting": TimedArray(schedule.resting, dt=p.step * second),
+        **teachers,
     }
-    phases = {"reading": (write_end, n_steps * p.step)}
-    if write == "plastic":
-        phases = {"writing": (0.0, write_end), **phases}
     network = Network(*objects, *monitors.values())
-    return FeatureNetwork(network=network, namespace=namespace, duration=n_steps * p.step, problem=problem,
-                          parameters=p, feature_map=phi, rate_model=rate_model, write=write,
-                          normaliser=normaliser, astrocyte=astrocyte, value_gain=value_gain,
-                          feature_gain=feature_gain, feature_neurons=n_features, windows=windows, phases=phases,
+    return FeatureNetwork(network=network, namespace=namespace, duration=len(schedule.learning) * p.step,
+                          problem=problem, parameters=p, feature_map=phi, rate_model=rate_model, write=write,
+                          normaliser=normaliser, astrocyte=astrocyte, causal=causal, value_gain=value_gain,
+                          feature_gain=feature_gain, feature_neurons=len(feature_neurons), protocol=schedule,
                           monitors=monitors)
-

@@ -1,8 +1,10 @@
 """The exact-softmax neuron-astrocyte attention head (docs/model.md §3), built in Brian2.
 
-All T query rows are read in parallel: row t has its own input neurons (query q_t), its own
-score neurons (one small population per key j), one astrocyte, T attention neurons and 2 Dv
-output neurons. The equations are in :mod:`spiking_attn.equations`.
+All query rows of all heads are read in parallel: row (h, t) has its own input neurons (query
+q_ht), one dendrite, a few score neurons and one attention neuron per key it may see (every key,
+or j <= t when causal), one astrocyte (the integral controller that normalises the row) and 2 Dv
+output neurons. Keys and values may have a different number of rows (T_k) than the queries
+(T_q: cross-attention). The equations are in :mod:`spiking_attn.equations`.
 """
 from dataclasses import asdict, dataclass, field
 
@@ -22,6 +24,7 @@ from brian2 import (
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
 from ..problems import Problem
+from .base import Circuit
 from .monitoring import spike_trains
 from .parameters import CommonParameters
 
@@ -34,41 +37,52 @@ class HeadParameters(CommonParameters):
     ----------
     settle : float
         Settling time before the read (counting) window (s): dendrites reach the scores
-        (5 tau_d) and the astrocytes their normaliser (5 tau_a).
+        (12 tau_d) and the astrocytes' feedback its set point.
     tau_d : float
         Time constant of the score neurons' passive dendrite (s).
     r_score : float
-        Rate of one score neuron at score 0 (Hz): rate = r_score * exp(u / delta_u). Scores
-        above ln(1 / (2 dt r_score)) (5.5 by default) saturate.
+        Rate of one score neuron whose pair carries the row's mean weight 1 / K (Hz), for rows of
+        K >= 13 keys (shorter rows keep R_att = 1000 Hz of releases: see :meth:`set_point`). At
+        the set point a score neuron fires at r_score * K * A_tj and saturates when K * A_tj
+        exceeds 1 / (2 dt r_score) (250 by default).
     n_score : int
-        Score neurons per (query, key) pair; their somata start at different phases. With
-        n_score * r_score fixed (the pair's spike budget), fewer, faster neurons count more
-        precisely and cost less per time step, but saturate at lower scores.
-    attention_rate : float
-        R_att, the summed rate of one row of attention neurons when normalised (Hz); the
-        decoded attention is count / (R_att * window).
+        Score neurons per (query, key) pair; their somata start at different phases.
+    feedback_rate : float
+        kappa, the astrocyte's recovery rate (1/s): the feedback loop's time constant is
+        1 / kappa, and a silent row's depression falls at kappa (a row whose offset log(Z_t / K_t)
+        is below -kappa * settle is not reached in time).
+    attention_rate_per_key : float
+        Target rate of an attention neuron of mean weight 1 / K (Hz); the row's attention rate
+        R_att = K * this, within [attention_rate_min, attention_rate_max].
+    attention_rate_min, attention_rate_max : float
+        Bounds of R_att (Hz); the maximum keeps a neuron carrying all the weight below one spike
+        per time step.
+    carry_limit : float
+        The somata keep at most this many thresholds of charge over a reset (reached only by a
+        soma driven above one spike per time step, as in the first milliseconds of a wide row).
     """
 
     settle: float = 0.5
     tau_d: float = 40e-3
     r_score: float = 20.0
     n_score: int = 4
-    attention_rate: float = 1000.0
+    feedback_rate: float = 50.0
+    attention_rate_per_key: float = 40.0
+    attention_rate_min: float = 1000.0
+    attention_rate_max: float = 8000.0
+    carry_limit: float = 4.0
 
-    @property
-    def w_att(self):
-        """Tripartite weight (V) so that a row of attention neurons fires at R_att in total."""
-        return self.attention_rate * self.v_theta / (self.n_score * self.r_score)
+    def set_point(self, keys):
+        """R_set, the summed release rate the astrocyte holds a row of ``keys`` keys at (Hz):
+        n_score r_score K, and never below R_att, so that one release moves an attention neuron
+        by at most one threshold."""
+        return np.maximum(self.n_score * self.r_score * np.asarray(keys, dtype=np.float64),
+                          self.attention_rate(keys))
 
-    @property
-    def release_quantum(self):
-        """J, the astrocyte's response to one release, 1 / (n_score r_score tau_a)."""
-        return 1.0 / (self.n_score * self.r_score * self.tau_a)
-
-    @property
-    def a_half(self):
-        """Half the astrocyte's response to one release, J / 2."""
-        return 0.5 * self.release_quantum
+    def attention_rate(self, keys):
+        """R_att, the summed rate of a row of ``keys`` attention neurons when normalised (Hz)."""
+        return np.clip(self.attention_rate_per_key * np.asarray(keys, dtype=np.float64),
+                       self.attention_rate_min, self.attention_rate_max)
 
     def namespace(self):
         """The Brian2 namespace of the head's equations, with units."""
@@ -78,15 +92,51 @@ class HeadParameters(CommonParameters):
             "tau_d": self.tau_d * second,
             "delta_u": self.delta_u * 1e3 * mV,
             "r_score": self.r_score * Hz,
-            "release_quantum": self.release_quantum,
-            "tau_a": self.tau_a * second,
-            "w_att": self.w_att * 1e3 * mV,
-            "a_half": self.a_half,
+            "carry_limit": self.carry_limit,
         }
 
 
 @dataclass
-class SoftmaxHead:
+class Pairs:
+    """The (query row, key) pairs that exist in the head, flattened.
+
+    Attributes
+    ----------
+    head, query, key : ndarray of int, shape (P,)
+        Head h, query t and key j of each pair; pairs are ordered by row, then key.
+    row : ndarray of int, shape (P,)
+        Row index h * T_q + t of each pair.
+    keys : ndarray of int, shape (H * T_q,)
+        Number of keys each row sees (T_k, or t + 1 when causal).
+    index : ndarray of int, shape (H * T_q, T_k)
+        Pair (= attention neuron) of row r and key j, -1 where masked.
+    """
+
+    head: np.ndarray
+    query: np.ndarray
+    key: np.ndarray
+    row: np.ndarray
+    keys: np.ndarray
+    index: np.ndarray
+
+    @classmethod
+    def of(cls, heads, query_tokens, key_tokens, causal):
+        allowed = np.ones((heads, query_tokens, key_tokens), dtype=bool)
+        if causal:
+            allowed &= np.tril(np.ones((query_tokens, key_tokens), dtype=bool))
+        head, query, key = np.nonzero(allowed)
+        row = head * query_tokens + query
+        index = np.full((heads * query_tokens, key_tokens), -1, dtype=np.int64)
+        index[row, key] = np.arange(row.size)
+        return cls(head=head, query=query, key=key, row=row, keys=allowed.sum(axis=2).ravel(), index=index)
+
+    @property
+    def count(self):
+        return self.row.size
+
+
+@dataclass
+class SoftmaxHead(Circuit):
     """A built head: its Brian2 network, the objects the decoder reads, and the decoding gains.
 
     Attributes
@@ -95,37 +145,40 @@ class SoftmaxHead:
     problem : Problem
     parameters : HeadParameters
     astrocyte : bool
-        Whether gliotransmission (the 1/a gate) is on; the astrocytes integrate either way.
-    input_gain : float
-        g_in, input rate per unit |q| (Hz).
-    value_gain : float
-        c, output rate per unit y, as a fraction of R_att.
-    duration : float
-        Read window (s); the simulation lasts ``parameters.settle + duration``.
+        Whether the astrocytes' feedback is on (off: their depression stays 0).
+    causal : bool
+        Whether query t sees keys j <= t only.
+    pairs : Pairs
+    input_gain, value_gain : ndarray, shape (H,)
+        g_in, input rate per unit |q| (Hz), and c, output rate per unit y as a fraction of R_att,
+        per head.
+    read_seconds : float
+        Read window (s); the simulation lasts ``parameters.settle + read_seconds``.
     monitors : dict
         SpikeMonitors ``input``, ``score``, ``attention``, ``output`` and the StateMonitor
-        ``astrocyte`` (variable ``a``).
+        ``astrocyte`` (variable ``inverse_normaliser``).
     """
 
     network: Network
     problem: Problem
     parameters: HeadParameters
     astrocyte: bool
-    input_gain: float
-    value_gain: float
+    causal: bool
+    pairs: Pairs
+    input_gain: np.ndarray
+    value_gain: np.ndarray
     read_seconds: float
     monitors: dict = field(default_factory=dict)
 
     encoding_population = "score"
 
     def structure(self):
-        """Everything that shapes the generated code (the input values do not)."""
         p = self.problem
-        return {"network": "softmax", "tokens": p.tokens, "dim": p.dim, "value_dim": p.value_dim,
-                "astrocyte": self.astrocyte, "read_seconds": self.read_seconds, "parameters": asdict(self.parameters)}
+        return {"network": "softmax", "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
+                "dim": p.dim, "value_dim": p.value_dim, "causal": self.causal, "astrocyte": self.astrocyte,
+                "read_seconds": self.read_seconds, "parameters": asdict(self.parameters)}
 
     def summary(self):
-        """Settings for ``summary.json``."""
         return {
             "network": "softmax",
             "settle_seconds": self.parameters.settle,
@@ -136,7 +189,6 @@ class SoftmaxHead:
 
     @property
     def duration(self):
-        """Simulated seconds: settling plus the read window."""
         return self.parameters.settle + self.read_seconds
 
     @property
@@ -146,143 +198,169 @@ class SoftmaxHead:
     def describe(self):
         sizes = {name: len(monitor.source) for name, monitor in self.monitors.items()}
         p = self.problem
-        return (f"softmax head: {sum(sizes.values())} neurons and astrocytes, T={p.tokens}, D={p.dim}, "
-                f"Dv={p.value_dim}; {self.parameters.settle:g} s settling + {self.read_seconds:g} s read")
+        shape = f"H={p.heads}, T_q={p.tokens}, T_k={p.key_tokens}" if p.heads > 1 or p.key_tokens != p.tokens \
+            else f"T={p.tokens}"
+        return (f"softmax head{' (causal)' if self.causal else ''}: {sum(sizes.values())} neurons and astrocytes, "
+                f"{shape}, D={p.dim}, Dv={p.value_dim}; {self.parameters.settle:g} s settling + "
+                f"{self.read_seconds:g} s read")
 
     def recording(self):
-        """The monitors' contents as a :class:`~spiking_attn.decoding.Recording`."""
         m = self.monitors
-        T, Dv = self.problem.tokens, self.problem.value_dim
+        rows, Dv = self.pairs.keys.size, self.problem.value_dim
         settle, end = self.parameters.settle, self.duration
-        populations = ("input", "score", "attention", "output")
-        times, response = trace_every_millisecond(m["astrocyte"].t[:] / second, m["astrocyte"].a[:],
+        times, response = trace_every_millisecond(m["astrocyte"].t[:] / second, m["astrocyte"].inverse_normaliser[:],
                                                   self.parameters.dt)
-        spikes, sizes = spike_trains(m, populations)
+        spikes, sizes = spike_trains(m, ("input", "score", "attention", "output"))
+        heads = np.repeat(np.arange(self.problem.heads), self.problem.tokens)
         return Recording(
             spikes=spikes,
             sizes=sizes,
             astrocyte_times=times,
             astrocyte_response=response,
-            windows=np.tile([settle, end], (T, 1)),
-            attention_neurons=np.arange(T * T).reshape(T, T),
-            output_neurons=np.arange(T * Dv * 2).reshape(T, Dv, 2),
-            astrocyte_of_row=np.arange(T),
-            attention_rate=self.parameters.attention_rate,
-            value_gain=self.value_gain,
+            inverse_response=True,
+            windows=np.tile([settle, end], (rows, 1)),
+            attention_neurons=self.pairs.index,
+            output_neurons=np.arange(rows * Dv * 2).reshape(rows, Dv, 2),
+            astrocyte_of_row=np.arange(rows),
+            attention_rate=self.parameters.attention_rate(self.pairs.keys),
+            value_gain=self.value_gain[heads],
             phases={"settling": (0.0, settle), "reading": (settle, end)},
         )
 
 
-def synapse_count(tokens, dim, value_dim, parameters=HeadParameters()):
-    """Synapses of the head for a problem of that shape: per (query, key) pair 2 D key synapses,
-    n_score tripartite, release and gate synapses each, and 2 Dv value synapses."""
-    return tokens * tokens * (2 * dim + 3 * parameters.n_score + 2 * value_dim)
+def pair_count(heads, query_tokens, key_tokens, causal=False):
+    """Number of (query row, key) pairs: H T_q T_k, or H T (T + 1) / 2 when causal (T_q = T_k = T)."""
+    per_head = query_tokens * (query_tokens + 1) // 2 if causal else query_tokens * key_tokens
+    return heads * per_head
 
 
-def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5):
+def synapse_count(pairs, dim, value_dim, parameters=HeadParameters()):
+    """Synapses of a head with ``pairs`` (query row, key) pairs: per pair 2 D key synapses,
+    n_score tripartite and n_score release synapses, and 2 Dv value synapses."""
+    return pairs * (2 * dim + 2 * parameters.n_score + 2 * value_dim)
+
+
+def _gains(largest, rate):
+    """rate / largest per head (rate where a head's array is all zero)."""
+    return np.where(largest > 0, rate / np.where(largest > 0, largest, 1.0), rate)
+
+
+def _input_neurons(q, input_gain, p, rng):
+    """Input neurons (h, t, i, on/off) -> index ((h T_q + t) D + i) 2 + sign, firing at g_in max(+-q, 0)."""
+    rates = (input_gain[:, None, None, None] * eq.on_off(q)).ravel()
+    inputs = NeuronGroup(rates.size, eq.INPUT_NEURON + eq.CONSTANT_DRIVE, threshold=eq.THRESHOLD,
+                         reset=eq.INPUT_RESET, method="exact", name="input_neurons")
+    inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV
+    inputs.v = rng.uniform(0, 1, rates.size) * p.v_theta * 1e3 * mV
+    return inputs
+
+
+def _score_pathway(k, pairs, inputs, input_gain, p, rng):
+    """Dendrites (one per pair, index = pair), their key synapses from the row's input neurons,
+    and the score neurons (pair, member) -> index pair * n_score + member."""
+    D, P = k.shape[2], p.n_score
+    # The dendrites decay after the somata have read them (order=1), so the somata sample u right
+    # after the synaptic jumps, where its time-step mean equals the continuous-time mean.
+    dendrites = NeuronGroup(pairs.count, eq.DENDRITE, method="euler", order=1, name="dendrites")
+    pair, i_, s_ = np.meshgrid(np.arange(pairs.count), np.arange(D), np.arange(2), indexing="ij")
+    sign = 1.0 - 2.0 * s_
+    h, j = pairs.head[pair], pairs.key[pair]
+    weight = sign * k[h, j, i_] / (np.sqrt(D) * input_gain[h] * p.tau_d) * p.delta_u
+    keys = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name="key_synapses")
+    keys.connect(i=((pairs.row[pair] * D + i_) * 2 + s_).ravel(), j=pair.ravel())
+    keys.w = weight.ravel() * 1e3 * mV
+    scores = NeuronGroup(pairs.count * P, eq.SCORE_NEURON, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET,
+                         method="euler", name="score_neurons")
+    scores.current = linked_var(dendrites, "current", index=np.arange(pairs.count * P) // P)
+    scores.v = rng.uniform(0, 1, pairs.count * P) * p.v_theta * 1e3 * mV
+    return [dendrites, keys, scores]
+
+
+def _astrocytes(pairs, dendrites, scores, astrocyte, p):
+    """One astrocyte per row, the integral controller: releases of the row's score neurons raise
+    its depression by kappa / R_set, which recovers at kappa and shunts the row's dendrites."""
+    astrocytes = NeuronGroup(pairs.keys.size, eq.ASTROCYTE, method="euler", name="astrocytes")
+    set_point = p.set_point(pairs.keys)
+    astrocytes.resting_normaliser = set_point / (p.n_score * p.r_score)
+    astrocytes.release_quantum = p.feedback_rate / set_point
+    astrocytes.recovery = (p.feedback_rate if astrocyte else 0.0) * Hz
+    dendrites.depression = linked_var(astrocytes, "depression", index=pairs.row)
+    objects = [astrocytes]
+    if astrocyte:
+        release_to_astrocyte = Synapses(scores, astrocytes, on_pre=eq.RELEASE_TO_ASTROCYTE_ON_PRE,
+                                        name="release_to_astrocyte")
+        release_to_astrocyte.connect(i=np.arange(len(scores)), j=np.repeat(pairs.row, p.n_score))
+        objects.append(release_to_astrocyte)
+    return objects
+
+
+def _readout(v, pairs, scores, value_gain, p, rng):
+    """Attention neurons (index = pair) behind the tripartite synapses, and output neurons
+    (row, d, on/off) -> index (row Dv + d) 2 + sign, fed by attention (row, j) with weight
+    v_theta c max(+-v_jd, 0)."""
+    v_theta = p.v_theta * 1e3 * mV
+    attention = NeuronGroup(pairs.count, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET,
+                            name="attention_neurons")
+    attention.v = rng.uniform(0, 1, pairs.count) * v_theta
+    tripartite = Synapses(scores, attention, eq.STATIC_SYNAPSE, on_pre=eq.TRIPARTITE_SYNAPSE_ON_PRE,
+                          name="tripartite_synapses")
+    tripartite.connect(i=np.arange(len(scores)), j=np.arange(len(scores)) // p.n_score)
+    w_att = p.attention_rate(pairs.keys) / p.set_point(pairs.keys)
+    tripartite.w = np.repeat(w_att[pairs.row], p.n_score) * v_theta
+    rows, Dv = pairs.keys.size, v.shape[2]
+    outputs = NeuronGroup(rows * Dv * 2, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET,
+                          name="output_neurons")
+    outputs.v = rng.uniform(0, 1, rows * Dv * 2) * v_theta
+    pair, d_, s_ = np.meshgrid(np.arange(pairs.count), np.arange(Dv), np.arange(2), indexing="ij")
+    h, j = pairs.head[pair], pairs.key[pair]
+    values = Synapses(attention, outputs, eq.STATIC_SYNAPSE, on_pre=eq.VALUE_SYNAPSE_ON_PRE, name="value_synapses")
+    values.connect(i=pair.ravel(), j=((pairs.row[pair] * Dv + d_) * 2 + s_).ravel())
+    values.w = (value_gain[h] * eq.on_off(v)[h, j, d_, s_]).ravel() * v_theta
+    return attention, [tripartite, values], outputs
+
+
+def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5, causal=False):
     """Build the Brian2 network of a softmax head for ``problem``.
 
     Parameters
     ----------
     problem : Problem
-        Queries, keys and values (T x D, T x D, T x Dv).
+        Queries (T_q x D), keys (T_k x D) and values (T_k x Dv), or H heads of them.
     parameters : HeadParameters
     astrocyte : bool
-        With False, gliotransmission is blocked: every tripartite gate stays at 1/T (the
-        astrocyte's resting value for uniform attention) while the astrocytes still integrate.
+        With False the astrocytes' feedback is blocked (their depression stays 0): rows are not
+        normalised.
     seed : int
         Seed of the initial membrane potentials (phases), drawn here with NumPy so that every
         target starts from the same state.
     duration : float
         Read window (s), after ``parameters.settle`` s of settling.
+    causal : bool
+        Query t sees keys j <= t only (needs T_q = T_k); masked pairs have no neurons or synapses.
 
     Returns
     -------
     SoftmaxHead
     """
     p = parameters
-    T, D, Dv, P = problem.tokens, problem.dim, problem.value_dim, p.n_score
+    q, k, v = problem.per_head()
     rng = np.random.default_rng(seed)
-    v_theta = p.v_theta * 1e3 * mV
-
-    # Input neurons: (t, i, on/off) -> index (t * D + i) * 2 + sign.
-    q_max = np.abs(problem.q).max()
-    input_gain = p.input_rate / q_max if q_max > 0 else p.input_rate
-    rates = input_gain * eq.on_off(problem.q).ravel()
-    inputs = NeuronGroup(T * D * 2, eq.INPUT_NEURON + eq.CONSTANT_DRIVE, threshold=eq.THRESHOLD, reset=eq.INPUT_RESET,
-                         method="exact", name="input_neurons")
-    inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV
-    inputs.v = rng.uniform(0, 1, T * D * 2) * v_theta
-
-    # Dendrites of the (query, key) pairs: (t, j) -> index t * T + j. They decay after the
-    # somata have read them (order=1), so the somata sample u right after the synaptic jumps,
-    # where its time-step mean equals the continuous-time mean (Euler decay).
-    dendrites = NeuronGroup(T * T, eq.DENDRITE, method="euler", order=1, name="dendrites")
-
-    # Score neurons: (t, j, member) -> index (t * T + j) * P + member, on the dendrite of (t, j).
-    scores = NeuronGroup(T * T * P, eq.SCORE_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET,
-                         method="euler", name="score_neurons")
-    scores.current = linked_var(dendrites, "current", index=np.arange(T * T * P) // P)
-    scores.v = rng.uniform(0, 1, T * T * P) * v_theta
-
-    # Key synapses: input (t, i, sign) -> the dendrite of every pair (t, j) of the same query.
-    t_, i_, s_, j_ = np.meshgrid(np.arange(T), np.arange(D), np.arange(2), np.arange(T), indexing="ij")
-    key_pre = ((t_ * D + i_) * 2 + s_).ravel()
-    key_post = (t_ * T + j_).ravel()
-    sign = 1.0 - 2.0 * s_
-    key_weight = sign * problem.k[j_, i_] / (np.sqrt(D) * input_gain * p.tau_d) * p.delta_u
-    keys = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name="key_synapses")
-    keys.connect(i=key_pre, j=key_post)
-    keys.w = key_weight.ravel() * 1e3 * mV
-
-    # Attention neurons (t, j) -> index t * T + j, reached through tripartite synapses.
-    attention = NeuronGroup(T * T, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET,
-                            name="attention_neurons")
-    attention.v = rng.uniform(0, 1, T * T) * v_theta
-    tripartite = Synapses(scores, attention, eq.TRIPARTITE_SYNAPSE, on_pre=eq.TRIPARTITE_SYNAPSE_ON_PRE,
-                          method="euler", name="tripartite_synapses")
-    score_index = np.arange(T * T * P)
-    tripartite.connect(i=score_index, j=score_index // P)
-    tripartite.gate = 1.0 / T
-
-    # Astrocytes: one per query row, ensheathing that row's T * P tripartite synapses
-    # (synapse s belongs to row s // (T * P)); each release there reaches the astrocyte.
-    astrocytes = NeuronGroup(T, eq.ASTROCYTE, method="exact", name="astrocytes")
-    astrocytes.a = float(T)
-    astrocyte_of_synapse = score_index // (T * P)
-    release_to_astrocyte = Synapses(scores, astrocytes, on_pre=eq.RELEASE_TO_ASTROCYTE_ON_PRE,
-                                    name="release_to_astrocyte")
-    release_to_astrocyte.connect(i=score_index, j=astrocyte_of_synapse)
-    objects = [inputs, dendrites, scores, keys, attention, tripartite, astrocytes, release_to_astrocyte]
-    if astrocyte:
-        astrocyte_to_synapse = Synapses(astrocytes, tripartite, eq.GATE_TO_SYNAPSE,
-                                        name="astrocyte_to_synapse")
-        astrocyte_to_synapse.connect(i=astrocyte_of_synapse, j=score_index)
-        objects.append(astrocyte_to_synapse)
-
-    # Output neurons (t, d, on/off) -> index (t * Dv + d) * 2 + sign, fed by attention (t, j)
-    # with weight v_theta * c * max(+-v_jd, 0).
-    v_max = np.abs(problem.v).max()
-    value_gain = 1.0 / v_max if v_max > 0 else 1.0
-    outputs = NeuronGroup(T * Dv * 2, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.RESET,
-                          name="output_neurons")
-    outputs.v = rng.uniform(0, 1, T * Dv * 2) * v_theta
-    t_, j_, d_, s_ = np.meshgrid(np.arange(T), np.arange(T), np.arange(Dv), np.arange(2), indexing="ij")
-    value_pre = (t_ * T + j_).ravel()
-    value_post = ((t_ * Dv + d_) * 2 + s_).ravel()
-    value_weight = p.v_theta * value_gain * eq.on_off(problem.v)[j_, d_, s_]
-    values = Synapses(attention, outputs, eq.STATIC_SYNAPSE, on_pre=eq.VALUE_SYNAPSE_ON_PRE,
-                      name="value_synapses")
-    values.connect(i=value_pre, j=value_post)
-    values.w = value_weight.ravel() * 1e3 * mV
-
+    pairs = Pairs.of(problem.heads, problem.tokens, problem.key_tokens, causal)
+    input_gain = _gains(np.abs(q).max(axis=(1, 2)), p.input_rate)
+    value_gain = _gains(np.abs(v).max(axis=(1, 2)), 1.0)
+    inputs = _input_neurons(q, input_gain, p, rng)
+    dendrites, keys, scores = _score_pathway(k, pairs, inputs, input_gain, p, rng)
+    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, p)
+    attention, synapses, outputs = _readout(v, pairs, scores, value_gain, p, rng)
     monitors = {
         "input": SpikeMonitor(inputs, name="input_spikes"),
         "score": SpikeMonitor(scores, name="score_spikes"),
         "attention": SpikeMonitor(attention, name="attention_spikes"),
         "output": SpikeMonitor(outputs, name="output_spikes"),
-        "astrocyte": StateMonitor(astrocytes, "a", record=True, name="astrocyte_trace"),
+        "astrocyte": StateMonitor(astrocytes[0], "inverse_normaliser", record=True, name="astrocyte_trace"),
     }
-    network = Network(*objects, values, outputs, *monitors.values())
-    return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
-                       input_gain=input_gain, value_gain=value_gain, read_seconds=duration, monitors=monitors)
+    network = Network(inputs, dendrites, keys, scores, *astrocytes, attention, *synapses, outputs,
+                      *monitors.values())
+    return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte, causal=causal,
+                       pairs=pairs, input_gain=input_gain, value_gain=value_gain, read_seconds=duration,
+                       monitors=monitors)
