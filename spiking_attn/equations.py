@@ -36,7 +36,7 @@ phases. The row's astrocyte depresses the dendrite by c_t (its ``depression``)::
 
   The soma has no leak, so its rate equals its input current divided by the threshold:
   r = r_score * exp(s_tj - c_t). A soma cannot fire more than once per time step; it saturates
-  above 1 / (2 dt) (see ``saturated``). The cap on the charge kept over only matters there: a
+  above 1 / (2 dt) (see ``saturated``), which the feedback's set point rules out once it has settled. The cap on the charge kept over only matters there: a
   soma overdriven during the first milliseconds would otherwise keep firing every step long after.
 
 Astrocytes, one per query row t (and head), integral controllers. Each release at a tripartite
@@ -47,10 +47,11 @@ constant rate kappa::
     dc_t/dt = -kappa,    on each release of row t: c_t += delta_t,
     delta_t = kappa / R_set,t,    R_set,t = n_score * r_score * K_t      (K_t: keys of row t)
 
-  (R_set,t is raised to R_att,t for short rows, see ``set_point``). c_t stays bounded only if the
-  row's releases average kappa / delta_t = R_set,t, so at steady state
-  sum_j n_score r_score exp(s_tj - c_t) = R_set,t whatever the scores are: exp(c_t) = Z_t / Z0_t
-  with Z0_t = R_set,t / (n_score r_score) (= K_t), and every score neuron fires at R_set,t A_tj / n_score. The normalisation comes from the
+  (R_set,t is kept between R_att,t and n_score / (2 dt), see ``HeadParameters.set_point``: a pair
+  carrying all the row's weight never saturates). c_t stays bounded only if the row's releases
+  average kappa / delta_t = R_set,t, so at steady state sum_j n_score r_score exp(s_tj - c_t) =
+  R_set,t whatever the scores are: exp(c_t) = Z_t / Z0_t with Z0_t = R_set,t / (n_score r_score)
+  (= K_t), and every score neuron fires at R_set,t A_tj / n_score. The normalisation comes from the
   loop (integral action has no steady-state error); each pair's rate keeps the ratio exp(s_tj) of
   the others exactly, because c_t is common to the row. Linearised, c_t relaxes with time
   constant 1 / kappa; while the row is far above its set point c_t climbs at up to

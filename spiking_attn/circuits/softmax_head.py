@@ -42,9 +42,8 @@ class HeadParameters(CommonParameters):
         Time constant of the score neurons' passive dendrite (s).
     r_score : float
         Rate of one score neuron whose pair carries the row's mean weight 1 / K (Hz), for rows of
-        K >= 13 keys (shorter rows keep R_att = 1000 Hz of releases: see :meth:`set_point`). At
-        the set point a score neuron fires at r_score * K * A_tj and saturates when K * A_tj
-        exceeds 1 / (2 dt r_score) (250 by default).
+        7 to 125 keys (see :meth:`set_point`): at the set point a score neuron fires at
+        r_score * K * A_tj.
     n_score : int
         Score neurons per (query, key) pair; their somata start at different phases.
     feedback_rate : float
@@ -64,20 +63,22 @@ class HeadParameters(CommonParameters):
 
     settle: float = 0.5
     tau_d: float = 40e-3
-    r_score: float = 20.0
+    r_score: float = 40.0
     n_score: int = 4
     feedback_rate: float = 50.0
-    attention_rate_per_key: float = 40.0
+    attention_rate_per_key: float = 60.0
     attention_rate_min: float = 1000.0
     attention_rate_max: float = 8000.0
     carry_limit: float = 4.0
 
     def set_point(self, keys):
         """R_set, the summed release rate the astrocyte holds a row of ``keys`` keys at (Hz):
-        n_score r_score K, and never below R_att, so that one release moves an attention neuron
-        by at most one threshold."""
-        return np.maximum(self.n_score * self.r_score * np.asarray(keys, dtype=np.float64),
-                          self.attention_rate(keys))
+        n_score r_score K, never below R_att (one release then moves an attention neuron by at
+        most one threshold) and never above n_score / (2 dt) (a pair carrying all the row's
+        weight then fires its score neurons at 1 / (2 dt) at most: no pair saturates)."""
+        target = np.maximum(self.n_score * self.r_score * np.asarray(keys, dtype=np.float64),
+                            self.attention_rate(keys))
+        return np.minimum(target, self.n_score / (2 * self.dt))
 
     def attention_rate(self, keys):
         """R_att, the summed rate of a row of ``keys`` attention neurons when normalised (Hz)."""
