@@ -1,9 +1,11 @@
-"""Does the astrocyte do the normalisation? Row sums with and without it across score scales.
+"""Does the astrocyte do the normalisation, whatever the score range? Accuracy and row sums with
+and without it across score scales.
 
-Simulates the default problem with the queries scaled by 0.5, 1 and 2 (Z changes by orders of
-magnitude), with the astrocyte on and with gliotransmission blocked (--astrocyte off).
+Simulates the default problem with the queries scaled by 0.5, 1, 2, 4 and 8 (scores of s.d. up to
+8, largest 36; Z changes by 15 orders of magnitude), with the astrocyte's feedback on and blocked
+(--astrocyte off). Every scale runs on the same compiled binary.
 
-    python analysis/normalisation.py [--scales 0.5 1 2] [--target cpp_standalone] [--out results/normalisation]
+    python analysis/normalisation.py [--scales 0.5 1 2 4 8] [--target cpp_standalone] [--out results/normalisation]
 
 Writes normalisation.csv and normalisation.png into --out and prints the table.
 """
@@ -23,7 +25,7 @@ from spiking_attn.problems import random_problem
 
 def main():
     parser = argparse.ArgumentParser(description="row sums with and without the astrocyte")
-    parser.add_argument("--scales", type=float, nargs="+", default=[0.5, 1.0, 2.0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0, 8.0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
     parser.add_argument("--out", default="results/normalisation")
@@ -36,11 +38,12 @@ def main():
                 result = run_experiment(base.scaled(scale), target=args.target, astrocyte=astrocyte, seed=args.seed)
                 z = result.exact.normaliser
                 rows.append({"scale": scale, "astrocyte": "on" if astrocyte else "off",
-                             "z_min": z.min(), "z_max": z.max(),
+                             "max_score": result.exact.scores.max(), "z_min": z.min(), "z_max": z.max(),
                              "row_sum_error_max": result.metrics["row_sum_error_max"],
                              "row_tv_mean": result.metrics["row_tv_mean"],
                              "output_rel_error": result.metrics["output_rel_error"],
-                             "saturated": result.summary["saturated"]})
+                             "saturated": result.summary["saturated"],
+                             "reused_build": result.summary["reused_build"]})
                 sums[(scale, astrocyte)] = result.decoded.attention.sum(axis=1)
         table = pd.DataFrame(rows)
         table.to_csv(os.path.join(folder, "normalisation.csv"), index=False)
@@ -51,7 +54,7 @@ def main():
         for ax, scale in zip(axes[0], args.scales):
             tokens = np.arange(base.tokens)
             ax.semilogy(tokens, sums[(scale, True)], "o-", label="astrocyte on")
-            ax.semilogy(tokens, sums[(scale, False)], "s--", label="gliotransmission blocked")
+            ax.semilogy(tokens, sums[(scale, False)], "s--", label="feedback blocked")
             ax.axhline(1, color="k", lw=0.8)
             ax.set_title(f"queries x{scale:g}")
             ax.set_xlabel("query t")

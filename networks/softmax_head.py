@@ -11,23 +11,23 @@ Every query row t is read in parallel by its own copy of the circuit:
    g_in * max(+-q_ti, 0) (g_in = 1000 Hz / max|q|).
 2. Keys: input spikes reach the passive dendrite of each (query, key) pair through synapses of
    weight +-k_ji, so the dendritic potential settles at delta_u * s_tj (tau_d = 40 ms).
-3. Scores: an exponential dendritic current drives 4 integrate-and-fire somata per pair; each fires
-   at r_score * exp(s_tj) (r_score = 20 Hz), desynchronised by random initial phases.
+3. Scores: an exponential dendritic current exp(u / delta_u - c_t) drives 4 integrate-and-fire somata
+   per pair; each fires at r_score * exp(s_tj - c_t) (r_score = 40 Hz), desynchronised by random
+   initial phases.
 4. Astrocyte: one per query row ensheathes the T x 4 tripartite synapses from the row's score
-   neurons to its attention neurons. Each release there gives it a quantum of glutamate, which it
-   integrates with a time constant tau_a = 100 ms, so its response a_t settles at
-   sum_j exp(s_tj) = Z_t; gliotransmission (a summed variable of the astrocytes acting on the
-   synapses) scales each synapse it ensheathes by 1 / (a_t + a_half), where a_half, half the
-   response to one release, cancels the bias of a regular spiker seeing its own past releases decayed.
-5. Attention: neuron (t, j) therefore fires at R_att * exp(s_tj) / Z_t = R_att * A_tj
-   (R_att = 1000 Hz); with one-hot values these rates are the attention matrix.
+   neurons to its attention neurons. Each release there raises its depression c_t by a quantum
+   kappa / R_set, and c_t recovers at kappa = 50 / s; c_t shunts every dendrite of the row. This
+   integral feedback holds the row's releases at the set point R_set = 160 Hz per key whatever the
+   scores are, so exp(c_t) = Z_t / T and every score neuron fires at R_set * A_tj / 4.
+5. Attention: each release moves attention neuron (t, j) by R_att / R_set thresholds, so it fires at
+   R_att * A_tj (R_att = 1000 Hz for T = 16); with one-hot values these rates are the attention matrix.
 6. Output: attention neuron (t, j) excites output pair (t, d) with weight proportional to
    max(+-v_jd, 0); the on-minus-off rate is proportional to y_td = sum_j A_tj v_jd.
 
 Protocol. 0.5 s of settling from rest, then a 1.5 s read window (dt = 0.1 ms).
 
 Decoding. Spike counts in the read window divided by fixed gains known before the run:
-A_hat = n_att / (R_att W), y_hat = (n_on - n_off) / (R_att c W), Z_hat = mean astrocyte response.
+A_hat = n_att / (R_att W), y_hat = (n_on - n_off) / (R_att c W), Z_hat = T / mean of exp(-c_t).
 """
 import argparse
 

@@ -108,7 +108,8 @@ def build_parser():
     run.add_argument("--target", choices=TARGETS, default="cpp_standalone",
                      help="Brian2 target (default cpp_standalone; cuda_standalone needs brian2cuda and a GPU)")
     run.add_argument("--astrocyte", choices=("on", "off"), default="on",
-                     help="'off' blocks gliotransmission: no division by the normaliser (default on)")
+                     help="'off' blocks the astrocytes: no feedback (softmax) or division (random-features), "
+                          "so rows are not normalised (default on)")
     run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
     run.add_argument("--overwrite", action="store_true",
                      help="replace --out if it holds an earlier spiking-attn result (and nothing else)")

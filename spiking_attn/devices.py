@@ -61,7 +61,9 @@ def check_target(target):
 # compiled run takes 0.51 s with the assumption and 0.71 s without. The assumption is sound only
 # because no construct of ours produces or needs inf or NaN: the equations have no inf literal
 # (spiking_attn/equations.py writes max and min with abs), every division is by a quantity kept
-# above 0 (gates 1/(a + a_half), a_half > 0), and every exp has an argument bounded by validation
+# above 0 (gates 1/(a + a_half), a_half > 0; the head's 1 / resting_normaliser, >= 1), and every
+# exp has an argument bounded by validation and by the head's feedback, which keeps its depression
+# within the range of the scores
 # (scores at most 500, feature maps at most 1e250 at the inputs); Brian2's generated code uses inf
 # only in exprel, which no equation here calls. tests/test_network.py checks the equations.
 # -march=native makes the binary specific to this CPU: the cache key holds the CPU features and

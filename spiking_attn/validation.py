@@ -215,6 +215,8 @@ def resolve_options(warn=print, **given):
         _choice(feature_options["feature_map"], "feature map", FEATURE_MAPS)
         _choice(feature_options["write"], "write mode", WRITE_MODES)
         _choice(feature_options["normaliser"], "normaliser", NORMALISERS)
+        if given.get("causal") and feature_options["write"] == "direct":
+            raise InputError("--causal needs --write plastic: directly written H and p cannot grow key by key")
     threads = given.get("threads")
     if threads is not None and target != "cpp_standalone":
         raise InputError(f"--threads applies to --target cpp_standalone only, not to {target}")

@@ -31,8 +31,8 @@ def test_load_round_trip(tmp_path):
 @pytest.mark.parametrize("arrays, message", [
     (dict(q=np.full((2, 2), np.nan), k=np.ones((2, 2)), v=np.ones((2, 2))), "NaN or inf"),
     (dict(q=np.ones((2, 2)), k=np.array([[1, np.inf], [0, 0]]), v=np.ones((2, 2))), "NaN or inf"),
-    (dict(q=np.ones((2, 2)), k=np.ones((3, 2)), v=np.ones((2, 2))), "same shape"),
-    (dict(q=np.ones((2, 2)), k=np.ones((2, 2)), v=np.ones((3, 2))), "one row per token"),
+    (dict(q=np.ones((2, 2)), k=np.ones((2, 3)), v=np.ones((2, 2))), "same head size"),
+    (dict(q=np.ones((2, 2)), k=np.ones((2, 2)), v=np.ones((3, 2))), "one row per key"),
     (dict(q=np.ones((0, 2)), k=np.ones((0, 2)), v=np.ones((0, 2))), "empty"),
     (dict(q=np.ones(2), k=np.ones(2), v=np.ones(2)), "2-D"),
 ])

@@ -82,3 +82,19 @@ def test_normaliser_neurons_divide_too():
 def test_read_window_must_fit_the_protocol_step():
     with pytest.raises(ValueError, match="multiple of step"):
         FeatureParameters(read_window=0.105)
+
+
+def test_causal_protocol_reads_each_query_after_its_own_key():
+    """--causal: key t is written, then query t read, so H and p are prefix sums; the readout of a
+    key not yet written has no weight, so its decoded attention is exactly 0."""
+    problem = random_problem(4, 16, seed=0, score_sd=0.25)
+    result = run_experiment(problem, network="random-features", features=300, target="numpy", causal=True,
+                            progress=silent)
+    decoded = result.decoded.attention
+    assert np.all(np.triu(decoded, 1) == 0)
+    np.testing.assert_allclose(np.triu(result.rate_model.attention, 1), 0)
+    m = result.metrics
+    assert m["rate_model_attention_tv"] <= 0.02
+    assert m["astrocyte_rate_model_rel_error"] <= 0.02
+    assert m["row_sum_error_max"] <= 0.03
+    assert result.summary["write_seconds"] == pytest.approx(4 * 0.4)

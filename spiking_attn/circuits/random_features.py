@@ -430,7 +430,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     if normaliser not in NORMALISERS:
         raise ValueError(f"normaliser must be one of {', '.join(NORMALISERS)}, got {normaliser!r}")
     if causal and write == "direct":
-        raise InputError("--causal needs --write plastic: directly written H and p cannot grow key by key")
+        raise ValueError("causal needs write='plastic': directly written H and p cannot grow key by key")
     p = parameters
     T, Dv = problem.tokens, problem.value_dim
     rng = np.random.default_rng(seed)
