@@ -167,6 +167,9 @@ def _size_mb(folder):
     return total / 1e6
 
 
+SHAPE_FIELDS = ("heads", "query_tokens", "key_tokens", "tokens", "dim", "value_dim", "features", "causal")
+
+
 def list_entries(root):
     """One dict per cache entry (see :func:`_is_entry`): key, network, shape, target, complete,
     size (MB), created. Anything else in ``root`` is ignored."""
@@ -186,8 +189,7 @@ def list_entries(root):
         entries.append({
             "key": key,
             "network": structure.get("network", "?"),
-            "shape": " ".join(f"{name}={structure[name]}" for name in ("tokens", "dim", "value_dim", "features")
-                              if name in structure),
+            "shape": " ".join(f"{name}={structure[name]}" for name in SHAPE_FIELDS if name in structure),
             "target": structure.get("target", "?"),
             "complete": os.path.exists(os.path.join(folder, COMPLETE)),
             "size_mb": round(_size_mb(folder), 1),

@@ -51,52 +51,90 @@ def busiest_rate(recording, population):
     return float(max(rates))
 
 
-def check_shape(options, heads, query_tokens, key_tokens):
-    """Refuse (InputError) a problem shape the chosen network cannot take."""
-    if options.causal and query_tokens != key_tokens:
-        raise InputError(f"--causal needs as many queries as keys, got T_q={query_tokens} and T_k={key_tokens}")
-    if options.network == "random-features" and (heads > 1 or query_tokens != key_tokens):
+def _softmax_size(options, heads, tokens, key_tokens, dim, value_dim, parameters):
+    return (softmax_synapses(pair_count(heads, tokens, key_tokens, options.causal), dim, value_dim, parameters),
+            f"the softmax head at H={heads}, T_q={tokens}, T_k={key_tokens}, D={dim}, Dv={value_dim}")
+
+
+def _softmax_build(problem, options, parameters):
+    duration = 1.5 if options.duration is None else options.duration
+    return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
+                              duration=duration, causal=options.causal)
+
+
+def _feature_parameters(options, parameters):
+    parameters = parameters or FeatureParameters()
+    return parameters if options.duration is None else replace(parameters, read_window=options.duration)
+
+
+def _feature_shape(heads, tokens, key_tokens):
+    if heads > 1 or tokens != key_tokens:
         raise InputError("the random-feature network takes one head with as many queries as keys (got "
-                         f"H={heads}, T_q={query_tokens}, T_k={key_tokens}); use --network softmax")
+                         f"H={heads}, T_q={tokens}, T_k={key_tokens}); use --network softmax")
+
+
+def _feature_size(options, heads, tokens, key_tokens, dim, value_dim, parameters):
+    o = options
+    return (feature_synapses(tokens, dim, value_dim, o.features, o.feature_map, o.normaliser, o.astrocyte, parameters),
+            f"the random-feature network at m={o.features}, T={tokens}, D={dim}, Dv={value_dim}")
+
+
+def _feature_build(problem, options, parameters):
+    o = options
+    return build_random_features(problem, o.features, o.feature_map, write=o.write, normaliser=o.normaliser,
+                                 astrocyte=o.astrocyte, parameters=parameters, seed=o.seed, causal=o.causal)
+
+
+@dataclass(frozen=True)
+class NetworkKind:
+    """What the run layer needs to know of a circuit (see :mod:`spiking_attn.circuits.base`).
+
+    Attributes
+    ----------
+    parameters : callable
+        (options, parameters or None) -> the parameters to build with.
+    check_shape : callable
+        (heads, T_q, T_k) -> None, or InputError for a shape the circuit cannot take.
+    size : callable
+        (options, heads, T_q, T_k, D, Dv, parameters) -> (synapse count, a label for the error).
+    build : callable
+        (problem, options, parameters) -> a built :class:`~spiking_attn.circuits.base.Circuit`.
+    """
+
+    parameters: object
+    check_shape: object
+    size: object
+    build: object
+
+
+NETWORK_KINDS = {
+    "softmax": NetworkKind(parameters=lambda options, parameters: parameters or HeadParameters(),
+                           check_shape=lambda heads, tokens, key_tokens: None, size=_softmax_size,
+                           build=_softmax_build),
+    "random-features": NetworkKind(parameters=_feature_parameters, check_shape=_feature_shape, size=_feature_size,
+                                   build=_feature_build),
+}
 
 
 def check_network_size(options, tokens, dim, value_dim, parameters=None, heads=1, key_tokens=None):
-    """Refuse (InputError) a network of that shape that would not fit in this machine's memory
-    (or that the network cannot take, :func:`check_shape`)."""
-    o = options
+    """Refuse (InputError) a problem shape the chosen network cannot take, or a network of that
+    shape that would not fit in this machine's memory."""
+    kind = NETWORK_KINDS[options.network]
     key_tokens = tokens if key_tokens is None else key_tokens
-    check_shape(options, heads, tokens, key_tokens)
-    if o.network == "softmax":
-        check_size(softmax_synapses(pair_count(heads, tokens, key_tokens, o.causal), dim, value_dim,
-                                    parameters or HeadParameters()),
-                   f"the softmax head at H={heads}, T_q={tokens}, T_k={key_tokens}, D={dim}, Dv={value_dim}")
-    else:
-        check_size(feature_synapses(tokens, dim, value_dim, o.features, o.feature_map, o.normaliser, o.astrocyte,
-                                    parameters or FeatureParameters()),
-                   f"the random-feature network at m={o.features}, T={tokens}, D={dim}, Dv={value_dim}")
+    if options.causal and tokens != key_tokens:
+        raise InputError(f"--causal needs as many queries as keys, got T_q={tokens} and T_k={key_tokens}")
+    kind.check_shape(heads, tokens, key_tokens)
+    check_size(*kind.size(options, heads, tokens, key_tokens, dim, value_dim, kind.parameters(options, parameters)))
 
 
 def _builder(problem, options, parameters):
     """The circuit-building callable for :func:`spiking_attn.devices.simulate`, and its dt; refuses a
     network that would not fit in memory before anything is allocated."""
-    o = options
-    if o.network == "softmax":
-        parameters = parameters or HeadParameters()
-        check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters, problem.heads,
-                           problem.key_tokens)
-        duration = 1.5 if o.duration is None else o.duration
-        return (lambda: build_softmax_head(problem, parameters, astrocyte=o.astrocyte, seed=o.seed,
-                                           duration=duration, causal=o.causal),
-                parameters.dt)
-    parameters = parameters or FeatureParameters()
-    if o.duration is not None:
-        parameters = replace(parameters, read_window=o.duration)
+    kind = NETWORK_KINDS[options.network]
+    parameters = kind.parameters(options, parameters)
     check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters, problem.heads,
                        problem.key_tokens)
-    return (lambda: build_random_features(problem, o.features, o.feature_map, write=o.write,
-                                          normaliser=o.normaliser, astrocyte=o.astrocyte, parameters=parameters,
-                                          seed=o.seed, causal=o.causal),
-            parameters.dt)
+    return (lambda: kind.build(problem, options, parameters)), parameters.dt
 
 
 def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,

@@ -133,12 +133,14 @@ def test_ctrl_c_exits_130_and_leaves_no_result(tmp_path):
 
 
 def test_saturated_scores_warn_and_are_reported(tmp_path, capsys):
-    """A score of 9, above ln(1 / (2 dt r_score)) = 5.5: the score neurons saturate."""
+    """A score of 9: with the astrocytes' feedback the score neurons stay below 1 / (2 dt); with it
+    blocked they would fire at r_score exp(9), above it, and the run warns."""
     path = save(tmp_path / "p.npz", q=np.array([[3.0], [0.0]]), k=np.array([[3.0], [0.0]]), v=np.eye(2))
-    out = tmp_path / "out"
-    code, captured = run_cli(capsys, "run", "--input", path, "--duration", "0.5", "--target", "numpy",
-                             "--out", str(out))
-    assert code == 0, captured.err
-    assert "warning: score neurons fired at up to" in captured.err
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["saturated"] is True and summary["score_rate_max_hz"] > 5000
+    for astrocyte, saturated in (("on", False), ("off", True)):
+        out = tmp_path / f"astrocyte-{astrocyte}"
+        code, captured = run_cli(capsys, "run", "--input", path, "--duration", "0.5", "--target", "numpy",
+                                 "--astrocyte", astrocyte, "--out", str(out))
+        assert code == 0, captured.err
+        assert ("warning: score neurons fired at up to" in captured.err) is saturated
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["saturated"] is saturated and (summary["score_rate_max_hz"] > 5000) is saturated

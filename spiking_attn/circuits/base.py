@@ -5,8 +5,9 @@ A circuit builder is a function ``build_<name>(problem, ..., seed) -> Circuit``;
 a circuit: write the equations in :mod:`spiking_attn.equations`, a frozen parameters dataclass
 derived from :class:`~spiking_attn.circuits.parameters.CommonParameters`, a subclass of
 :class:`Circuit` that fills in the members below, a ``synapse_count`` function (for the memory
-check before anything is built) and a builder; then register the network's name in
-:mod:`spiking_attn.experiment`.
+check before anything is built) and a builder; then register it: a
+:class:`~spiking_attn.experiment.NetworkKind` in ``experiment.NETWORK_KINDS`` and its name in
+``validation.NETWORKS``.
 """
 from abc import ABC, abstractmethod
 
@@ -14,12 +15,16 @@ from abc import ABC, abstractmethod
 class Circuit(ABC):
     """A built circuit: its Brian2 network and what the run layer reads from it.
 
-    Attributes (set by the subclass)
-    ---------------------------------
+    Attributes (fields or properties of the subclass)
+    ---------------------------------------------------
     network : brian2.Network
         Every object to simulate, monitors included.
     problem : Problem
     parameters : CommonParameters subclass
+    duration : float
+        Simulated seconds.
+    namespace : dict
+        The Brian2 namespace of the circuit's equations (constants with units, TimedArrays).
     monitors : dict
         The Brian2 monitors :meth:`recording` reads.
     encoding_population : str
@@ -28,16 +33,6 @@ class Circuit(ABC):
     """
 
     encoding_population = None
-
-    @property
-    @abstractmethod
-    def duration(self):
-        """Simulated seconds."""
-
-    @property
-    @abstractmethod
-    def namespace(self):
-        """The Brian2 namespace of the circuit's equations (constants with units, TimedArrays)."""
 
     @abstractmethod
     def structure(self):

@@ -34,6 +34,7 @@ from ..decoding import Recording, trace_every_millisecond
 from ..features import SIGNED_MAPS, TRUNCATION, random_feature_attention, random_feature_map, split_features
 from ..errors import InputError
 from ..validation import require_finite
+from .base import Circuit
 from .monitoring import spike_trains
 from .parameters import CommonParameters
 
@@ -173,7 +174,7 @@ def protocol(problem, write, causal, p):
 
 
 @dataclass
-class FeatureNetwork:
+class FeatureNetwork(Circuit):
     """A built random-feature network (see :func:`build_random_features`)."""
 
     network: Network

@@ -190,10 +190,12 @@ class SoftmaxHead(Circuit):
 
     @property
     def duration(self):
+        """Simulated seconds: settling plus the read window."""
         return self.parameters.settle + self.read_seconds
 
     @property
     def namespace(self):
+        """The Brian2 namespace of the head's equations."""
         return self.parameters.namespace()
 
     def describe(self):
