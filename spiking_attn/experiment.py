@@ -157,7 +157,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     target : str
         Brian2 target: 'cpp_standalone', 'cython', 'numpy' or 'cuda_standalone'.
     astrocyte : bool
-        The division on (normalised) or blocked (ablation).
+        The astrocytes on (rows normalised) or blocked (ablation: no feedback in the softmax head, no
+        division in the random-feature network).
     seed : int
         Seed of the initial phases (and of W, b for random features), 0 to 2**32 - 1.
     features, feature_map, write, normaliser
