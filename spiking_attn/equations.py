@@ -36,8 +36,9 @@ phases. The row's astrocyte depresses the dendrite by c_t (its ``depression``)::
 
   The soma has no leak, so its rate equals its input current divided by the threshold:
   r = r_score * exp(s_tj - c_t). A soma cannot fire more than once per time step; it saturates
-  above 1 / (2 dt) (see ``saturated``), which the feedback's set point rules out once it has settled. The cap on the charge kept over only matters there: a
-  soma overdriven during the first milliseconds would otherwise keep firing every step long after.
+  above 1 / (2 dt) (see ``saturated``), which the feedback's set point rules out once it has
+  settled. The cap on the charge kept over only matters there: a soma overdriven during the first
+  milliseconds would otherwise keep firing every step long after.
 
 Astrocytes, one per query row t (and head), integral controllers. Each release at a tripartite
 synapse of the row (score neuron -> attention neuron) reaches the astrocyte
@@ -51,7 +52,7 @@ constant rate kappa::
   carrying all the row's weight never saturates). c_t stays bounded only if the row's releases
   average kappa / delta_t = R_set,t, so at steady state sum_j n_score r_score exp(s_tj - c_t) =
   R_set,t whatever the scores are: exp(c_t) = Z_t / Z0_t with Z0_t = R_set,t / (n_score r_score)
-  (= K_t), and every score neuron fires at R_set,t A_tj / n_score. The normalisation comes from the
+  (= K_t for rows of 7 to 125 keys), and every score neuron fires at R_set,t A_tj / n_score. The normalisation comes from the
   loop (integral action has no steady-state error); each pair's rate keeps the ratio exp(s_tj) of
   the others exactly, because c_t is common to the row. Linearised, c_t relaxes with time
   constant 1 / kappa; while the row is far above its set point c_t climbs at up to
@@ -83,8 +84,10 @@ Random-feature network (the paper's construction, docs/model.md §5; circuit in
 One network reads the queries one after another; tokens arrive through the same LIF input neurons
 (on/off pairs for x = token * D^(-1/4), and one neuron for |x|^2 / 2), whose drive follows the
 protocol through the TimedArray ``input_drive(t, i)``. Two more TimedArrays switch the phases:
-``learning(t)`` (1 in the writing windows) and ``reading(t)`` (1 in the reading phase), as
-acetylcholine is thought to switch cortex between encoding and retrieval (Hasselmo 2006).
+``learning(t)`` (1 in the writing windows) and ``reading(t)`` (1 in the reading windows), as
+acetylcholine is thought to switch cortex between encoding and retrieval (Hasselmo 2006); a third,
+``resting(t)``, is the astrocyte's resting response. With ``causal`` each query is read right
+after its own key is written.
 
 Feature dendrites, one per random feature i (weights W_id on the projection, 1 on the norm)::
 

@@ -37,7 +37,7 @@ def arrays(draw, shape=None):
 def acceptable(q, k, v):
     """The documented rules, written out independently of the validator."""
     for array in (q, k, v):
-        if array.dtype.kind not in "iuf" or array.ndim != 2 or 0 in array.shape:
+        if array.dtype.kind not in "iuf" or array.ndim not in (2, 3) or 0 in array.shape:
             return False
         with np.errstate(all="ignore"):
             values = array.astype(np.float64)
@@ -46,10 +46,12 @@ def acceptable(q, k, v):
         largest = np.abs(values).max()
         if largest > MAX_ENTRY or 0 < largest < MIN_LARGEST:
             return False
-    if q.shape != k.shape or v.shape[0] != q.shape[0]:
+    if not q.ndim == k.ndim == v.ndim or (q.ndim == 3 and not q.shape[0] == k.shape[0] == v.shape[0]):
+        return False
+    if q.shape[-1] != k.shape[-1] or v.shape[-2] != k.shape[-2]:
         return False
     with np.errstate(all="ignore"):
-        scores = q.astype(np.float64) @ k.astype(np.float64).T / np.sqrt(q.shape[1])
+        scores = q.astype(np.float64) @ np.swapaxes(k.astype(np.float64), -1, -2) / np.sqrt(q.shape[-1])
     return bool(np.abs(scores).max() <= MAX_SCORE)
 
 
@@ -68,20 +70,26 @@ def test_any_arrays_are_accepted_exactly_when_the_rules_allow(q, k, v):
 
 
 @FAST
-@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 4), st.data())
-def test_well_formed_arrays_are_accepted(tokens, dim, value_dim, data):
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.integers(1, 4), st.one_of(st.none(),
+       st.integers(1, 3)), st.data())
+def test_well_formed_arrays_are_accepted(tokens, key_tokens, dim, value_dim, heads, data):
+    """One head (2-D) or H heads (3-D), T_q queries and T_k keys."""
     entries = st.floats(-3, 3).map(lambda x: x if abs(x) > 1e-6 else 0.0)  # documented range: 0 or >= 1e-100
-    q, k = (data.draw(hnp.arrays(np.float64, (tokens, dim), elements=entries)) for _ in range(2))
-    v = data.draw(hnp.arrays(np.float64, (tokens, value_dim), elements=entries))
+    lead = () if heads is None else (heads,)
+    q = data.draw(hnp.arrays(np.float64, lead + (tokens, dim), elements=entries))
+    k = data.draw(hnp.arrays(np.float64, lead + (key_tokens, dim), elements=entries))
+    v = data.draw(hnp.arrays(np.float64, lead + (key_tokens, value_dim), elements=entries))
     problem = validate(q, k, v)
-    assert (problem.tokens, problem.dim, problem.value_dim) == (tokens, dim, value_dim)
+    assert (problem.heads, problem.tokens, problem.key_tokens, problem.dim, problem.value_dim) == (
+        heads or 1, tokens, key_tokens, dim, value_dim)
+    assert problem.multi_head == (heads is not None)
     np.testing.assert_array_equal(problem.q, q)
 
 
 WORDS = st.sampled_from(["", "x", "-1", "0", "1", "2", "0.105", "0.4", "1e300", "-0.0", "nan", "inf", "1e-5",
                          "4294967296", "100000", "softmax", "random-features", "numpy", "cython", "performer",
                          "cosine", "direct", "neurons", "on", "off", "/proc/none"])
-OPTIONS = ["--tokens", "--dim", "--seed", "--scale", "--score-sd", "--duration", "--network", "--features",
+OPTIONS = ["--tokens", "--key-tokens", "--heads", "--causal", "--dim", "--seed", "--scale", "--score-sd", "--duration", "--network", "--features",
            "--feature-map", "--write", "--normaliser", "--target", "--astrocyte", "--threads", "--cache-dir"]
 
 
@@ -115,6 +123,7 @@ def test_any_option_values_are_checked_or_refused_in_one_line(pairs):
     "duration": st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5), st.text(max_size=2)),
     "target": st.sampled_from(["numpy", "cython", "cpp_standalone", "gpu"]),
     "astrocyte": st.sampled_from([True, False, 1, "on", None]),
+    "causal": st.sampled_from([True, False, 0, "yes", None]),
     "seed": st.one_of(st.integers(-2, 2 ** 33), st.floats(0, 3), st.booleans()),
     "features": st.one_of(st.integers(-3, 2000), st.floats(0, 10)),
     "feature_map": st.sampled_from(["performer", "linear", "gaussian"]),
@@ -128,7 +137,8 @@ def test_python_api_options_are_checked(given_options):
     except InputError as error:
         assert "\n" not in str(error)
         return
-    assert isinstance(options.seed, int) and isinstance(options.astrocyte, bool)
+    assert isinstance(options.seed, int) and isinstance(options.astrocyte, bool) and isinstance(options.causal, bool)
+    assert not (options.causal and options.write == "direct")
     assert options.threads is None or (isinstance(options.threads, int) and 1 <= options.threads <= 256)
     if options.network == "random-features":
         assert isinstance(options.features, int) and options.features >= 1
