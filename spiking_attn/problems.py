@@ -10,8 +10,10 @@ from .errors import InputError
 from .output import apply_umask
 from .validation import checked_arrays
 
-# An array in every problem file that `spiking-attn problem` writes: it recognises its own files.
+# An array in every problem file that `spiking-attn problem` or `extract` writes: it recognises its own files.
 PROBLEM_MARKER = "spiking_attn_problem"
+# Arrays such a file may hold besides q, k, v and the marker (what `extract` adds).
+PROBLEM_EXTRAS = ("tokens", "layer", "head")
 
 
 @dataclass(frozen=True)
@@ -161,16 +163,18 @@ def load_problem(path):
 
 
 def _is_own_problem_file(path):
-    """Whether ``path`` is an .npz that :func:`save_problem` wrote (q, k, v and the marker only)."""
+    """Whether ``path`` is an .npz that :func:`save_problem` wrote (q, k, v, the marker and its extras)."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return PROBLEM_MARKER in archive.files and set(archive.files) <= {"q", "k", "v", PROBLEM_MARKER}
+            return PROBLEM_MARKER in archive.files and set(archive.files) <= {"q", "k", "v", PROBLEM_MARKER,
+                                                                                *PROBLEM_EXTRAS}
     except (OSError, ValueError, EOFError, AttributeError, TypeError, zipfile.BadZipFile):
         return False
 
 
-def save_problem(problem, path, overwrite=False):
-    """Write ``problem`` to an .npz file (arrays q, k, v and a marker naming its origin).
+def save_problem(problem, path, overwrite=False, extras=None):
+    """Write ``problem`` to an .npz file (arrays q, k, v, a marker naming its origin and ``extras``,
+    a dict with keys from :data:`PROBLEM_EXTRAS`).
 
     An existing file is replaced only with ``overwrite`` and only if it is a problem file written
     here before; the file appears complete or not at all (written beside it, then renamed).
@@ -188,8 +192,8 @@ def save_problem(problem, path, overwrite=False):
         if not overwrite:
             raise InputError(f"{path} exists; choose another name or pass --overwrite")
         if not _is_own_problem_file(path):
-            raise InputError(f"{path} was not written by `spiking-attn problem`; --overwrite replaces only "
-                             "such files, nothing was changed")
+            raise InputError(f"{path} was not written by `spiking-attn problem` or `extract`; --overwrite replaces "
+                             "only such files, nothing was changed")
     folder = os.path.dirname(os.path.abspath(path))
     try:
         handle, partial = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.partial-", suffix=".npz", dir=folder)
@@ -197,7 +201,8 @@ def save_problem(problem, path, overwrite=False):
         raise InputError(f"cannot write {path}: {error.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, q=problem.q, k=problem.k, v=problem.v, **{PROBLEM_MARKER: np.array(problem.name)})
+            np.savez(stream, q=problem.q, k=problem.k, v=problem.v, **{PROBLEM_MARKER: np.array(problem.name)},
+                     **(extras or {}))
         apply_umask(partial, 0o666)
         os.replace(partial, path)
     except OSError as error:

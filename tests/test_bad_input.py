@@ -40,6 +40,16 @@ def text_file(folder):
     return str(path)
 
 
+def gpt_folder(folder):
+    """A model folder of a model type the encoder does not support."""
+    model = folder / "gpt"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "gpt2"}')
+    for name in ("model.safetensors", "tokenizer.json"):
+        (model / name).write_text("")
+    return str(model)
+
+
 def far_apart_tokens(folder):
     """Queries along one axis and keys along another (all scores 0) with |x|^2 / 2 = 1250."""
     q = np.zeros((2, 16))
@@ -111,10 +121,23 @@ CASES = {
     "folder-without-npz": (lambda d: ["run", "--input", user_folder(d / "mine")], "folder holds no .npz files"),
     "input-names-collide": (lambda d: ["run", "--input", npz(d), npz(Path(user_folder(d / "mine")))],
                             "two input files share a name"),
+    "extract-not-a-model": (lambda d: ["extract", "--model", user_folder(d / "mine"), "--text", "A text.",
+                                       "--out", str(d / "e.npz")], "not a model folder (missing config.json"),
+    "extract-unsupported-model": (lambda d: ["extract", "--model", gpt_folder(d), "--text", "A text.",
+                                             "--out", str(d / "e.npz")], "not a supported model (model_type 'gpt2'"),
+    "extract-empty-text": (lambda d: ["extract", "--text", "  ", "--out", str(d / "e.npz")], "the text is empty"),
+    "extract-text-too-long": (lambda d: ["extract", "--text", "word " * 600, "--out", str(d / "e.npz")],
+                              "more than the model's 512 positions"),
+    "extract-layer-out-of-range": (lambda d: ["extract", "--text", "A text.", "--layer", "6", "--out",
+                                              str(d / "e.npz")], "--layer 6 is out of range"),
+    "extract-head-out-of-range": (lambda d: ["extract", "--text", "A text.", "--head", "12", "--out",
+                                             str(d / "e.npz")], "--head 12 is out of range"),
+    "extract-overwrite-foreign": (lambda d: ["extract", "--text", "A text.", "--out", npz(d), "--overwrite"],
+                                  "was not written by `spiking-attn problem` or `extract`"),
     "problem-name": (lambda d: ["problem", str(d / "p.txt")], "must end in .npz"),
     "problem-exists": (lambda d: ["problem", npz(d)], "exists; choose another name or pass --overwrite"),
     "problem-overwrite-foreign": (lambda d: ["problem", npz(d), "--overwrite"],
-                                  "was not written by `spiking-attn problem`"),
+                                  "was not written by `spiking-attn problem` or `extract`"),
 }
 
 
