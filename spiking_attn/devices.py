@@ -211,6 +211,9 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
             prefs.codegen.target = target
         defaultclock.dt = dt * second
         start = time.perf_counter()
+        # Brian2 names objects uniquely among those alive: collect an earlier run's (reference
+        # cycles) so that a same-shaped circuit in this process generates identical code.
+        gc.collect()
         circuit = build()
         progress(f"{circuit.describe()}; target {target}, {circuit.duration:g} s simulated")
         if standalone:

@@ -22,7 +22,9 @@ Input -> dendrite synapses (keys in the weights), onto the dendrite of pair (t, 
 
   so the dendrite's mean potential is  u = delta_u * sum_i k_ji q_ti / sqrt(D) = delta_u * s_tj.
   The product q.k is therefore done by synapses, never precomputed. Only the pairs a mask allows
-  (j <= t for causal attention) have a dendrite at all.
+  (j <= t for causal attention) have a dendrite at all. Padding keys (``Problem.key_mask``) have
+  one, with ``key_present`` = 0: their current is 0 and they never fire, so one compiled network
+  serves problems of different lengths padded to one shape.
 
 Score neurons: a passive (leaky) dendrite with an exponential dendritic current into an
 integrate-and-fire soma. The n_score neurons of pair (t, j) receive identical synaptic input,
@@ -30,7 +32,7 @@ so they share one dendritic compartment (computed once); their somata start at d
 phases. The row's astrocyte depresses the dendrite by c_t (its ``depression``)::
 
     tau_d du/dt = -u                               dendrite of pair (t, j) (volt)
-    current = exp(u / delta_u - c_t)               exponential dendritic current (per pair, once a step)
+    current = key_present * exp(u / delta_u - c_t) exponential dendritic current (per pair, once a step)
     dv/dt = r_score * v_theta * current            soma: threshold v > v_theta, reset v -= v_theta
                                                    (the charge kept over is at most carry_limit thresholds)
 
@@ -161,8 +163,9 @@ TIMED_DRIVE = Equations("v_drive = input_drive(t, i) : volt")
 DENDRITE = Equations(
     """
     du/dt = -u / tau_d : volt
-    current = exp(u / delta_u - depression) : 1 (constant over dt)
+    current = key_present * exp(u / delta_u - depression) : 1 (constant over dt)
     depression : 1 (linked)
+    key_present : 1 (constant)
     """
 )
 

@@ -184,7 +184,7 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
                               seed=seed, features=features, feature_map=feature_map, write=write,
                               normaliser=normaliser, cache_dir=cache_dir, threads=threads, causal=causal)
     build, dt = _builder(problem, options, parameters)
-    exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal)
+    exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal, key_mask=problem.key_mask)
     circuit, recording, timings = simulate(build, target=options.target, dt=dt, progress=progress,
                                            cache_dir=options.cache_dir, threads=options.threads or 1)
     decoded = decode(recording)

@@ -30,12 +30,16 @@ class Problem:
         Values (float64).
     name : str
         Where the problem came from (for tables and titles).
+    key_mask : ndarray of bool, shape (T_k,), optional
+        Which keys exist (None: all). Masked keys are padding: they take no part in the attention
+        (weight exactly 0), as a transformer masks the padding of a batch; see :meth:`padded`.
     """
 
     q: np.ndarray
     k: np.ndarray
     v: np.ndarray
     name: str = "problem"
+    key_mask: np.ndarray = None
 
     @property
     def multi_head(self):
@@ -67,6 +71,23 @@ class Problem:
     def per_head(self):
         """q, k, v with a leading head axis (H = 1 for a single head)."""
         return tuple(x if self.multi_head else x[None] for x in (self.q, self.k, self.v))
+
+    def padded(self, query_tokens, key_tokens):
+        """The problem padded with zero rows to T_q = ``query_tokens`` and T_k = ``key_tokens``, the
+        padding keys masked out: problems of different lengths padded to one shape run on one
+        compiled network."""
+        if query_tokens < self.tokens or key_tokens < self.key_tokens:
+            raise ValueError(f"cannot pad {self.tokens} x {self.key_tokens} to {query_tokens} x {key_tokens}")
+
+        def pad(array, rows):
+            widths = [(0, 0)] * array.ndim
+            widths[-2] = (0, rows - array.shape[-2])
+            return np.pad(array, widths)
+
+        mask = np.zeros(key_tokens, dtype=bool)
+        mask[:self.key_tokens] = True if self.key_mask is None else self.key_mask
+        return Problem(q=pad(self.q, query_tokens), k=pad(self.k, key_tokens), v=pad(self.v, key_tokens),
+                       name=self.name, key_mask=mask)
 
     def scaled(self, scale):
         """The problem with queries multiplied by ``scale`` (all scores scale by it), validated again

@@ -45,7 +45,7 @@ def attention_scores(q, k):
     return q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
 
 
-def softmax_attention(q, k, v, causal=False):
+def softmax_attention(q, k, v, causal=False, key_mask=None):
     """Exact softmax attention, stable for large scores.
 
     The row maximum m_t is subtracted before exponentiating, so
@@ -60,6 +60,8 @@ def softmax_attention(q, k, v, causal=False):
     v : array_like, shape (..., T_k, Dv)
     causal : bool
         Mask keys j > t (T_q = T_k).
+    key_mask : array_like of bool, shape (T_k,), optional
+        Keys that exist; the others (padding) are masked.
 
     Returns
     -------
@@ -68,6 +70,8 @@ def softmax_attention(q, k, v, causal=False):
     scores = attention_scores(q, k)
     if causal:
         scores = np.where(np.tril(np.ones(scores.shape[-2:], dtype=bool)), scores, -np.inf)
+    if key_mask is not None:
+        scores = np.where(np.asarray(key_mask, dtype=bool), scores, -np.inf)
     row_max = scores.max(axis=-1, keepdims=True)
     shifted = np.exp(scores - row_max)
     row_sum = shifted.sum(axis=-1, keepdims=True)

@@ -40,6 +40,12 @@ def text_file(folder):
     return str(path)
 
 
+def empty_file(folder):
+    path = folder / "texts.txt"
+    path.write_text("\n  \n")
+    return str(path)
+
+
 def gpt_folder(folder):
     """A model folder of a model type the encoder does not support."""
     model = folder / "gpt"
@@ -134,6 +140,14 @@ CASES = {
                                              str(d / "e.npz")], "--head 12 is out of range"),
     "extract-overwrite-foreign": (lambda d: ["extract", "--text", "A text.", "--out", npz(d), "--overwrite"],
                                   "was not written by `spiking-attn problem` or `extract`"),
+    "transformer-layer-out-of-range": (lambda d: ["transformer", "--text", "A text.", "--layers", "0,9"],
+                                       "--layer 9 is out of range"),
+    "transformer-layers-not-numbers": (lambda d: ["transformer", "--text", "A text.", "--layers", "first"],
+                                       "--layers must be 'all' or layers such as 0,3"),
+    "transformer-empty-text": (lambda d: ["transformer", "--text", "A text.", ""], "the text is empty"),
+    "transformer-no-texts-file": (lambda d: ["transformer", "--texts", str(d / "absent.txt")],
+                                  "absent.txt: cannot read the texts (FileNotFoundError)"),
+    "transformer-texts-file-empty": (lambda d: ["transformer", "--texts", empty_file(d)], "holds no text"),
     "problem-name": (lambda d: ["problem", str(d / "p.txt")], "must end in .npz"),
     "problem-exists": (lambda d: ["problem", npz(d)], "exists; choose another name or pass --overwrite"),
     "problem-overwrite-foreign": (lambda d: ["problem", npz(d), "--overwrite"],
@@ -155,7 +169,7 @@ def test_bad_input_gets_one_line(case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     arguments, fragment = CASES[case]
     argv = arguments(tmp_path)
-    if "--out" not in argv and argv[0] == "run":
+    if "--out" not in argv and argv[0] in ("run", "transformer"):
         argv += ["--out", str(tmp_path / "out")]
     before = sorted(os.listdir(tmp_path))
     code = main(argv)

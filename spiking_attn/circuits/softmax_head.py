@@ -258,13 +258,14 @@ def _input_neurons(q, input_gain, p, rng):
     return inputs
 
 
-def _score_pathway(k, pairs, inputs, input_gain, p, rng):
-    """Dendrites (one per pair, index = pair), their key synapses from the row's input neurons,
-    and the score neurons (pair, member) -> index pair * n_score + member."""
+def _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng):
+    """Dendrites (one per pair, index = pair; silent for padding keys), their key synapses from the
+    row's input neurons, and the score neurons (pair, member) -> index pair * n_score + member."""
     D, P = k.shape[2], p.n_score
     # The dendrites decay after the somata have read them (order=1), so the somata sample u right
     # after the synaptic jumps, where its time-step mean equals the continuous-time mean.
     dendrites = NeuronGroup(pairs.count, eq.DENDRITE, method="euler", order=1, name="dendrites")
+    dendrites.key_present = key_present[pairs.key].astype(np.float64)
     pair, i_, s_ = np.meshgrid(np.arange(pairs.count), np.arange(D), np.arange(2), indexing="ij")
     sign = 1.0 - 2.0 * s_
     h, j = pairs.head[pair], pairs.key[pair]
@@ -352,7 +353,8 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     input_gain = _gains(np.abs(q).max(axis=(1, 2)), p.input_rate)
     value_gain = _gains(np.abs(v).max(axis=(1, 2)), 1.0)
     inputs = _input_neurons(q, input_gain, p, rng)
-    dendrites, keys, scores = _score_pathway(k, pairs, inputs, input_gain, p, rng)
+    key_present = np.ones(problem.key_tokens, dtype=bool) if problem.key_mask is None else problem.key_mask
+    dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng)
     astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, p)
     attention, synapses, outputs = _readout(v, pairs, scores, value_gain, p, rng)
     monitors = {

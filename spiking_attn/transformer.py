@@ -1,0 +1,216 @@
+"""A pretrained encoder whose attention is computed in spikes.
+
+The encoder's forward pass (:mod:`spiking_attn.encoder`) runs in NumPy; in every selected layer its
+softmax attention is replaced by the spiking softmax head (all heads of the layer in one network),
+and the decoded outputs y feed the rest of the model. Everything else is exact. Each text is also
+encoded exactly, and the two sentence embeddings are compared.
+
+Lengths are bucketed: a text of T tokens runs on a network of T_b = the next multiple of
+``BUCKET`` tokens, its padding keys masked (``Problem.key_mask``: they take no part, as the model
+masks padding) and its padding queries ignored, so texts of similar length and all layers share
+one compiled network.
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .circuits import HeadParameters
+from .experiment import run_experiment
+from .problems import validate
+
+BUCKET = 8
+SETTLE = 0.3  # s of settling per layer's network (7.5 tau_d; the head's default is 0.5 s)
+
+
+def bucket(tokens):
+    """The padded length of a text of ``tokens`` tokens: the next multiple of :data:`BUCKET`."""
+    return -(-tokens // BUCKET) * BUCKET
+
+
+def layer_metrics(exact, decoded, tokens):
+    """Per-head mean row TV, row sums and output error of a layer's real (unpadded) rows."""
+    a, a_hat = exact.attention[:, :tokens, :tokens], decoded.attention[:, :tokens, :tokens]
+    y, y_hat = exact.output[:, :tokens], decoded.output[:, :tokens]
+    head_tv = 0.5 * np.abs(a_hat - a).sum(axis=2).mean(axis=1)
+    return {
+        "head_tv_mean": float(head_tv.mean()),
+        "head_tv_max": float(head_tv.max()),
+        "row_sum_error_max": float(np.abs(a_hat.sum(axis=2) - 1).max()),
+        "output_rel_error": float(np.linalg.norm(y_hat - y) / np.linalg.norm(y)),
+    }
+
+
+@dataclass
+class SpikingAttention:
+    """The attention callable for :meth:`spiking_attn.encoder.Encoder.encode`: runs one layer's
+    heads in the spiking network and keeps what each run measured.
+
+    Attributes
+    ----------
+    options : dict
+        Keyword arguments of :func:`spiking_attn.experiment.run_experiment` (duration, target, seed,
+        cache_dir, progress).
+    runs : list of dict
+        One per layer run: layer, tokens, bucket, the layer's metrics, reused_build, build and run
+        seconds.
+    examples : dict
+        layer -> (exact attention, decoded attention) of the real rows, for figures.
+    """
+
+    options: dict
+    runs: list = field(default_factory=list)
+    examples: dict = field(default_factory=dict)
+
+    def __call__(self, layer, q, k, v):
+        tokens = q.shape[1]
+        problem = validate(q, k, v, name=f"layer {layer}").padded(bucket(tokens), bucket(tokens))
+        result = run_experiment(problem, **self.options)
+        s = result.summary
+        self.runs.append({"layer": layer, "tokens": tokens, "bucket": bucket(tokens),
+                          **layer_metrics(result.exact, result.decoded, tokens), "saturated": s["saturated"],
+                          "reused_build": s["reused_build"], "build_seconds": s["build_seconds"],
+                          "run_seconds": s["run_seconds"]})
+        self.examples[layer] = (result.exact.attention[:, :tokens, :tokens],
+                                result.decoded.attention[:, :tokens, :tokens])
+        return result.decoded.output[:, :tokens]
+
+
+def cosine(a, b):
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def similarities(embeddings):
+    """Pairwise cosine similarities of the rows of ``embeddings``."""
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    return unit @ unit.T
+
+
+@dataclass
+class TransformerResult:
+    """Exact and spiking sentence embeddings of some texts, and every layer run's measurements."""
+
+    texts: list
+    layers: list
+    exact: np.ndarray
+    spiking: np.ndarray
+    runs: list
+    examples: dict
+    summary: dict
+
+
+def _stderr(line):
+    import sys
+
+    print(f"[spiking-attn] {line}", file=sys.stderr, flush=True)
+
+
+def run_transformer(encoder, texts, layers, options, progress=_stderr):
+    """Encode every text exactly and with the attention of ``layers`` in spikes.
+
+    Parameters
+    ----------
+    encoder : spiking_attn.encoder.Encoder
+    texts : list of str
+    layers : list of int
+    options : spiking_attn.validation.RunOptions
+        The softmax head's run options (duration: the read window, after :data:`SETTLE` s of
+        settling; target, seed, cache_dir).
+    progress : callable
+        Receives a line per layer run (and the runs' warnings).
+
+    Returns
+    -------
+    TransformerResult
+    """
+    settings = dict(duration=options.duration, target=options.target, seed=options.seed,
+                    cache_dir=options.cache_dir, parameters=HeadParameters(settle=SETTLE),
+                    progress=lambda line: line.startswith("warning") and progress(line))
+    exact, spiking, runs, examples, timings = [], [], [], {}, []
+    for number, text in enumerate(texts):
+        attention = SpikingAttention(settings)
+        start = time.perf_counter()
+        exact.append(encoder.encode(text).embedding)
+        middle = time.perf_counter()
+        spiking.append(encoder.encode(text, attention=attention, layers=layers).embedding)
+        wall = time.perf_counter() - middle
+        build, run = (sum(r[key] for r in attention.runs) for key in ("build_seconds", "run_seconds"))
+        timings.append({"text": number, "tokens": attention.runs[0]["tokens"] if attention.runs else None,
+                        "wall_seconds": wall, "numpy_forward_seconds": middle - start, "build_seconds": build,
+                        "binary_seconds": run, "other_seconds": wall - build - run})
+        for run in attention.runs:
+            runs.append({"text": number, **run})
+            progress(f"text {number + 1}/{len(texts)}, layer {run['layer']}: T={run['tokens']} (network of "
+                     f"{run['bucket']}), worst head TV {run['head_tv_max']:.4f}, "
+                     f"{'reused build' if run['reused_build'] else 'compiled'}, run {run['run_seconds']:.1f} s")
+        progress(f"text {number + 1}/{len(texts)}: embedding cosine {cosine(exact[-1], spiking[-1]):.6f}, "
+                 f"{wall:.1f} s with {len(layers)} layer(s) in spikes")
+        if number == 0:
+            examples = attention.examples
+    exact, spiking = np.array(exact), np.array(spiking)
+    similarity_error = np.abs(similarities(spiking) - similarities(exact))
+    summary = {
+        "texts": list(texts),
+        "layers": list(layers),
+        "embedding_cosine": [cosine(a, b) for a, b in zip(exact, spiking)],
+        "embedding_cosine_min": min(cosine(a, b) for a, b in zip(exact, spiking)),
+        "similarity_error_max": float(similarity_error.max()),
+        "head_tv_max": max(run["head_tv_max"] for run in runs),
+        "timings": timings,
+        "runs": runs,
+        "settings": {"settle": SETTLE, "duration": options.duration, "target": options.target,
+                     "seed": options.seed, "bucket": BUCKET},
+    }
+    return TransformerResult(texts=list(texts), layers=list(layers), exact=exact, spiking=spiking, runs=runs,
+                             examples=examples, summary=summary)
+
+
+def transformer_figure(result, heads=(0, 1)):
+    """Per spiking layer, exact and decoded attention of two heads of the first text; and the texts'
+    similarity matrices, exact and spiking."""
+    from .figures import plt
+
+    rows = len(result.layers)
+    figure = plt.figure(figsize=(14, 2.6 * rows + 3), layout="constrained")
+    grid = figure.add_gridspec(rows + 1, 2 * len(heads))
+    for row, layer in enumerate(result.layers):
+        exact, decoded = result.examples[layer]
+        for column, head in enumerate(heads):
+            for offset, (matrix, kind) in enumerate(((exact, "exact"), (decoded, "spikes"))):
+                ax = figure.add_subplot(grid[row, 2 * column + offset])
+                ax.imshow(matrix[head], vmin=0, vmax=max(exact[head].max(), decoded[head].max()), cmap="viridis")
+                ax.set_title(f"layer {layer} head {head}: {kind}", fontsize=9)
+                ax.set_xticks([])
+                ax.set_yticks([])
+    exact, spiking = similarities(result.exact), similarities(result.spiking)
+    for column, (matrix, kind) in enumerate(((exact, "exact model"), (spiking, "attention in spikes"),
+                                             (spiking - exact, "difference"))):
+        ax = figure.add_subplot(grid[rows, column])
+        limit = np.abs(matrix).max() if kind == "difference" else 1
+        image = ax.imshow(matrix, vmin=-limit if kind == "difference" else None, vmax=limit,
+                          cmap="RdBu_r" if kind == "difference" else "viridis")
+        ax.set_title(f"sentence similarity: {kind}", fontsize=9)
+        ax.set_xticks(range(len(result.texts)))
+        ax.set_yticks(range(len(result.texts)))
+        ax.set_xlabel("text")
+        figure.colorbar(image, ax=ax, shrink=0.8)
+    figure.suptitle(f"{len(result.texts)} texts, attention of layers {', '.join(map(str, result.layers))} in "
+                    f"spikes: embedding cosine ≥ {result.summary['embedding_cosine_min']:.6f}")
+    return figure
+
+
+def write_transformer(result, folder):
+    """Write ``summary.json``, ``layers.csv``, ``embeddings.npz`` (``exact``, ``spiking``, ``texts``)
+    and ``transformer.png`` into ``folder``."""
+    import os
+
+    import pandas as pd
+
+    from .figures import save_figure
+    from .output import write_json
+
+    write_json(os.path.join(folder, "summary.json"), result.summary)
+    pd.DataFrame(result.runs).to_csv(os.path.join(folder, "layers.csv"), index=False)
+    np.savez(os.path.join(folder, "embeddings.npz"), exact=result.exact, spiking=result.spiking,
+             texts=np.array(result.texts))
+    save_figure(transformer_figure(result), os.path.join(folder, "transformer.png"))

@@ -1,0 +1,61 @@
+"""A pretrained encoder with its attention in spikes (`spiking-attn transformer`), and the padding
+masks that let texts of different lengths share one compiled network."""
+import json
+
+import numpy as np
+
+from spiking_attn.cli import main
+from spiking_attn.experiment import run_experiment
+from spiking_attn.problems import random_problem
+from spiking_attn.transformer import bucket
+
+
+def silent(message):
+    pass
+
+
+def test_padding_keys_take_no_part():
+    """A T=5 problem padded to 8: the padding keys decode exactly 0 and the real rows match softmax
+    over the real keys."""
+    problem = random_problem(5, 4, seed=6)
+    padded = problem.padded(8, 8)
+    assert padded.key_mask.tolist() == [True] * 5 + [False] * 3
+    result = run_experiment(padded, target="numpy", duration=1.0, progress=silent)
+    assert np.all(result.decoded.attention[:, 5:] == 0)
+    np.testing.assert_allclose(result.exact.attention[:5, :5], run_exact(problem), atol=1e-12)
+    tv = 0.5 * np.abs(result.decoded.attention[:5] - result.exact.attention[:5]).sum(axis=1)
+    assert tv.mean() <= 0.01
+
+
+def run_exact(problem):
+    from spiking_attn.reference import softmax_attention
+
+    return softmax_attention(problem.q, problem.k, problem.v).attention
+
+
+def test_lengths_are_bucketed():
+    assert [bucket(t) for t in (1, 8, 9, 16, 17, 40)] == [8, 8, 16, 16, 24, 40]
+
+
+def test_spiking_transformer_keeps_the_embeddings(tmp_path, capsys):
+    """Two sentences of 12 tokens (one network of 16) with layers 0 and 5 in spikes: embeddings
+    within cosine 0.999 of the exact model's, sentence similarity within 0.005, and every layer run
+    after the first reuses the build."""
+    out = tmp_path / "transformer"
+    texts = ["A cat sat quietly on the warm windowsill.", "The dog slept on the sunny porch all afternoon."]
+    assert main(["transformer", "--text", *texts, "--layers", "0,5", "--duration", "0.3", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["layers"] == [0, 5]
+    assert summary["embedding_cosine_min"] >= 0.999
+    assert summary["similarity_error_max"] <= 0.005
+    runs = summary["runs"]
+    assert [(run["text"], run["layer"]) for run in runs] == [(0, 0), (0, 5), (1, 0), (1, 5)]
+    assert all(run["reused_build"] for run in runs[1:]) and all(run["bucket"] == 16 for run in runs)
+    assert max(run["head_tv_max"] for run in runs) <= 0.02
+    with np.load(out / "embeddings.npz") as saved:
+        exact, spiking = saved["exact"], saved["spiking"]
+        assert exact.shape == spiking.shape == (2, 384)
+        np.testing.assert_allclose(np.linalg.norm(exact, axis=1), 1)
+        cosines = (exact * spiking).sum(axis=1) / np.linalg.norm(spiking, axis=1)
+        np.testing.assert_allclose(cosines, summary["embedding_cosine"])
+    assert (out / "transformer.png").stat().st_size > 0 and (out / "layers.csv").stat().st_size > 0
