@@ -22,6 +22,7 @@ from spiking_attn.encoder import Encoder, default_model_folder
 from spiking_attn.errors import exit_on_input_error
 from spiking_attn.experiment import run_experiment
 from spiking_attn.figures import plt
+from spiking_attn.metrics import row_table
 from spiking_attn.output import result_folder
 from spiking_attn.problems import validate
 
@@ -37,9 +38,10 @@ def head_rows(result, sentence, layer):
     """One table row per head of a layer's run."""
     exact, decoded = result.exact, result.decoded
     scores = exact.scores
+    row_tv = row_table(exact, decoded).groupby("head").row_tv
     rows = []
     for head in range(scores.shape[0]):
-        tv = 0.5 * np.abs(decoded.attention[head] - exact.attention[head]).sum(axis=1)
+        tv = row_tv.get_group(head)
         error = np.linalg.norm(decoded.output[head] - exact.output[head]) / np.linalg.norm(exact.output[head])
         rows.append({"sentence": sentence, "layer": layer, "head": head, "tokens": scores.shape[1],
                      "max_score": scores[head].max(),

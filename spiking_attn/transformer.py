@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .circuits import HeadParameters
+from .devices import stderr_progress
 from .experiment import run_experiment
 from .problems import validate
 
@@ -99,13 +100,7 @@ class TransformerResult:
     summary: dict
 
 
-def _stderr(line):
-    import sys
-
-    print(f"[spiking-attn] {line}", file=sys.stderr, flush=True)
-
-
-def run_transformer(encoder, texts, layers, options, progress=_stderr):
+def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
     """Encode every text exactly and with the attention of ``layers`` in spikes.
 
     Parameters
