@@ -71,7 +71,8 @@ class Recording:
     synaptic_events: int = 0
 
     @property
-    def tokens(self):
+    def rows(self):
+        """Query rows (of every head)."""
         return self.windows.shape[0]
 
     @property

@@ -72,7 +72,7 @@ def row_blocks(recording, row):
     """The contiguous block of each population that serves query ``row`` in the softmax head:
     equal blocks per row for the input and output neurons, the row's pairs for the attention
     neurons and their n_score score neurons each."""
-    rows = recording.tokens
+    rows = recording.rows
     pairs = recording.attention_neurons[row][recording.attention_neurons[row] >= 0]
     low, high = int(pairs.min()), int(pairs.max()) + 1
     per_pair = recording.sizes["score"] // recording.sizes["attention"]
