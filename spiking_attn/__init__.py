@@ -13,9 +13,14 @@ metrics     errors against exact softmax, as pandas tables
 figures     heatmaps, rasters, astrocyte traces
 experiment  one run end to end, and writing its results
 output      result folders: staging, the marker that recognises them, strict JSON
+sweep       declarative sweeps on Dask, runs.parquet and rows.parquet
+report      figures and report.md from a sweep
+api         run_problem(q, k, v, ...) and run_sweep(config, out) for notebooks (also spiking_attn.run_problem, ...)
 cli         the ``spiking-attn`` command
 
 The science (equations and derivations) is in docs/model.md; every bad input and its message in
 docs/errors.md.
 """
 __version__ = "0.2.0"
+
+from .api import run_problem, run_sweep  # noqa: E402,F401  (light: they import the simulator when called)

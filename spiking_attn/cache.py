@@ -10,8 +10,9 @@ recompile, and no compiler is started (:mod:`spiking_attn.devices` checks that, 
 assuming it). The generated project names no path of the Python installation, so two
 installations of the same versions (two virtual environments) share entries.
 
-Safety: an entry is used under an exclusive lock (``fcntl.flock`` on ``KEY.lock``), so concurrent
-runs of the same shape wait for each other instead of writing one project at once; an entry is
+Safety: an entry is built under an exclusive lock (``fcntl.flock`` on ``KEY.lock``), so concurrent
+runs of the same shape wait for each other's build step instead of writing one project at once (each
+then runs its binary from a private copy, :func:`spiking_attn.devices.private_copy`); an entry is
 marked complete (``KEY/COMPLETE``) only after a successful build, so a build that was interrupted
 (Ctrl-C, kill) is found incomplete and rebuilt from scratch.
 

@@ -6,6 +6,8 @@
                      [--network softmax|random-features] [--features M] [--feature-map NAME]
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
                      [--cache-dir DIR] [--threads N]
+    spiking-attn sweep CONFIG.toml --out DIR [--workers N | --scheduler ADDRESS] [--cache-dir DIR] [--retry-failed]
+    spiking-attn report DIR [--metric NAME ...]
     spiking-attn problem FILE.npz [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S] [--overwrite]
     spiking-attn cache list|clear [--cache-dir DIR]
     spiking-attn extract --text TEXT [--model DIR] [--layer L] [--head H] --out FILE.npz [--overwrite]
@@ -121,6 +123,34 @@ def build_parser():
     run.add_argument("--threads", type=_positive_int,
                      help="OpenMP threads of the C++ binary (cpp_standalone only; default 1)")
 
+    sweep = commands.add_parser(
+        "sweep", help="run every combination of a grid of `run` options on Dask",
+        description="Run the points of a sweep config (a TOML file with a [run] table of fixed `run` options and "
+                    "a [grid] table of options with lists of values) on a local Dask cluster or an existing "
+                    "scheduler; write DIR/runs.parquet and DIR/rows.parquet. Rerunning resumes: finished points "
+                    "are skipped.")
+    sweep.add_argument("config", metavar="CONFIG.toml")
+    sweep.add_argument("--out", metavar="DIR", required=True, help="sweep folder (made, or reopened to resume)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="workers of a local cluster, one point each at a time (default: the number of cores)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing Dask scheduler, such as tcp://host:8786 (workers of dask-jobqueue, "
+                            "Kubernetes, or `dask worker`)")
+    sweep.add_argument("--cache-dir", metavar="DIR",
+                       help="build cache shared by the points, on a file system every worker sees "
+                            "(default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
+    sweep.add_argument("--retry-failed", action="store_true", help="run the points that failed before again")
+
+    report = commands.add_parser("report", help="figures and report.md from a sweep folder",
+                                 description="Plot every metric against every swept option (log-log with the "
+                                             "fitted slope where it is a law; seeds as error bars) and write "
+                                             "DIR/report.md beside the PNGs.")
+    report.add_argument("folder", metavar="DIR")
+    report.add_argument("--metric", nargs="+", metavar="NAME",
+                        help="columns of runs.parquet to plot (default: the config's [report] metrics, else "
+                             "row_tv_mean, output_rel_error, run_seconds)")
+
     cache = commands.add_parser("cache", help="list or clear the build cache",
                                 description="List or clear the compiled C++ builds kept between runs.")
     cache.add_argument("action", choices=("list", "clear"))
@@ -173,6 +203,12 @@ def build_parser():
     transformer.add_argument("--overwrite", action="store_true",
                              help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
     return parser
+
+
+def command_parser(name):
+    """The parser of one subcommand (``run``, ``sweep``, ...)."""
+    commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    return commands.choices[name]
 
 
 def _input_files(paths):
@@ -263,7 +299,6 @@ def command_run(args):
     import pandas as pd
 
     from .experiment import run_experiment, write_result
-    from .metrics import metrics_table
     from .output import result_folder
 
     checked = run_options(args)
@@ -284,7 +319,7 @@ def command_run(args):
         print(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
         print(f"results: {out_dir}/ (one folder per problem, batch.csv)")
         return 0
-    print(metrics_table(result.metrics).to_string(index=False, float_format=lambda value: f"{value:.5f}"))
+    print(result.table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
     s = result.summary
     print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s"
           f"{' (reused build)' if s['reused_build'] else ''}, run {s['run_seconds']:.1f} s")
@@ -399,7 +434,34 @@ def command_transformer(args):
     return 0
 
 
-COMMANDS = {"run": command_run, "problem": command_problem, "cache": command_cache, "extract": command_extract,
+def command_sweep(args):
+    from .sweep import execute, load_config
+
+    sweep = load_config(args.config)
+    try:
+        runs = execute(sweep, args.out, workers=args.workers, scheduler=args.scheduler, cache_dir=args.cache_dir,
+                       retry_failed=args.retry_failed)
+    except KeyboardInterrupt:
+        print(f"\nspiking-attn: interrupted; the finished points are kept in {args.out}: rerun the same command "
+              "to resume", file=sys.stderr)
+        return 130
+    counts = runs.status.value_counts()
+    print(f"{len(runs)} points: {counts.get('done', 0)} done, {counts.get('failed', 0)} failed")
+    print(f"results: {args.out}/ (runs.parquet, rows.parquet, points/); figures: spiking-attn report {args.out}")
+    return 1 if counts.get("failed", 0) else 0
+
+
+def command_report(args):
+    from .report import write_report
+
+    path, slopes = write_report(args.folder, args.metric)
+    for slope in slopes:
+        print(f"{slope['metric']} against {slope['x']} ({slope['line']}): log-log slope {slope['slope']:.2f}")
+    print(f"wrote {path} and its figures")
+    return 0
+
+
+COMMANDS = {"run": command_run, "sweep": command_sweep, "report": command_report, "problem": command_problem, "cache": command_cache, "extract": command_extract,
             "transformer": command_transformer}
 
 

@@ -155,6 +155,16 @@ def stderr_progress(message):
     print(f"[spiking-attn] {message}", file=sys.stderr, flush=True)
 
 
+def private_copy(folder):
+    """Copy what the compiled binary reads (``main`` and this problem's ``static_arrays/``) out of the
+    cache entry ``folder`` into a fresh temporary folder, so that it runs there while the entry is
+    free for the next build of the same shape; returns that folder."""
+    run_folder = tempfile.mkdtemp(prefix="spiking-attn-run-")
+    shutil.copy2(os.path.join(folder, "main"), run_folder)
+    shutil.copytree(os.path.join(folder, "static_arrays"), os.path.join(run_folder, "static_arrays"))
+    return run_folder
+
+
 def _build(folder):
     """Generate and compile the standalone project in ``folder`` (``make`` recompiles only what changed)."""
     try:
@@ -236,17 +246,17 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
                 if complete and not reused:
                     progress("the cached build was out of date and has been recompiled")
                 mark_complete(folder)
+                run_folder = private_copy(folder)
+            # The entry is unlocked: same-shaped runs build (rewriting its data files) while this one runs.
+            try:
                 build_seconds = time.perf_counter() - start
                 progress(f"{'ready' if reused else 'compiled'} in {build_seconds:.1f} s; running ...")
                 start = time.perf_counter()
-                results = tempfile.mkdtemp(prefix="results-", dir=folder)
-                try:
-                    device.run(directory=folder, results_directory=os.path.relpath(results, folder),
-                               with_output=True)
-                    run_seconds = time.perf_counter() - start
-                    recording = recorded(circuit)
-                finally:
-                    shutil.rmtree(results, ignore_errors=True)
+                device.run(directory=run_folder, results_directory="results", with_output=True)
+                run_seconds = time.perf_counter() - start
+                recording = recorded(circuit)
+            finally:
+                shutil.rmtree(run_folder, ignore_errors=True)
         else:
             reused = False
             progress(f"generating {target} code ...")

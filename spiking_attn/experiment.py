@@ -11,7 +11,9 @@ from .circuits.softmax_head import pair_count, synapse_count as softmax_synapses
 from .decoding import decode, spike_counts
 from .errors import InputError
 from .devices import simulate, stderr_progress
-from .metrics import attention_metrics, metrics_table, rate_model_metrics, row_table
+from .features import random_feature_attention
+from .metrics import (attention_metrics, metrics_table, rate_model_metrics, row_table,
+                      signed_rate_model_metrics)
 from .output import write_json
 from .reference import softmax_attention
 from .validation import check_size, resolve_options
@@ -42,6 +44,26 @@ class Result:
     metrics: dict
     summary: dict
     rate_model: object = None
+
+    @property
+    def table(self):
+        """The metrics as a DataFrame: metric, value, description."""
+        return metrics_table(self.metrics)
+
+    @property
+    def rows(self):
+        """Per-row errors as a DataFrame (:func:`spiking_attn.metrics.row_table`)."""
+        return row_table(self.exact, self.decoded)
+
+    @property
+    def attention(self):
+        """The decoded attention, shape (T_q, T_k) or (H, T_q, T_k)."""
+        return self.decoded.attention
+
+    @property
+    def output(self):
+        """The decoded output y_hat, shape (T_q, Dv) or (H, T_q, Dv)."""
+        return self.decoded.output
 
 
 def busiest_rate(recording, population):
@@ -193,6 +215,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     metrics = attention_metrics(exact, decoded)
     if options.network == "random-features":
         metrics.update(rate_model_metrics(exact, decoded, circuit.rate_model))
+        metrics.update(signed_rate_model_metrics(exact, random_feature_attention(
+            problem.q, problem.k, problem.v, circuit.feature_map, causal=options.causal)))
     population = circuit.encoding_population
     rate_max = busiest_rate(recording, population)
     saturation_rate = 0.5 / dt
@@ -215,6 +239,7 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         "key_tokens": problem.key_tokens,
         "dim": problem.dim,
         "value_dim": problem.value_dim,
+        "score_max": float(exact.scores[np.isfinite(exact.scores)].max()),
         "seed": options.seed,
         f"{population}_rate_max_hz": rate_max,
         "saturated": rate_max > saturation_rate,
@@ -235,8 +260,8 @@ def write_result(result, folder):
     from .figures import attention_figure, feature_figure, save_figure
 
     write_json(os.path.join(folder, "summary.json"), result.summary)
-    metrics_table(result.metrics).to_csv(os.path.join(folder, "metrics.csv"), index=False)
-    row_table(result.exact, result.decoded).to_csv(os.path.join(folder, "rows.csv"), index=False)
+    result.table.to_csv(os.path.join(folder, "metrics.csv"), index=False)
+    result.rows.to_csv(os.path.join(folder, "rows.csv"), index=False)
     p, e, d = result.problem, result.exact, result.decoded
     arrays = dict(q=p.q, k=p.k, v=p.v, scores=e.scores, attention=e.attention, normaliser=e.normaliser,
                   output=e.output, attention_decoded=d.attention, normaliser_decoded=d.normaliser,

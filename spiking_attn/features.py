@@ -71,13 +71,20 @@ class FeatureMap:
         raise ValueError(f"unknown feature map {self.name!r}; choose one of {', '.join(FEATURE_MAPS)}")
 
 
+# W and b are drawn from the stream (FEATURE_MAP_STREAM, seed), not from default_rng(seed), which draws
+# the random problems: with the same seed, W's first rows would be the problem's queries (times 1/sd).
+FEATURE_MAP_STREAM = 0x5EA7
+
+
 def random_feature_map(name, features, dim, seed=0):
-    """A feature map with W ~ N(0, 1)^(m x D) and b ~ U[0, 2 pi)^m drawn from ``seed``."""
+    """A feature map with W ~ N(0, 1)^(m x D) and b ~ U[0, 2 pi)^m drawn from ``seed`` (a stream of
+    its own, independent of the problem :func:`spiking_attn.problems.random_problem` draws from the
+    same seed)."""
     if name not in FEATURE_MAPS:
         raise ValueError(f"unknown feature map {name!r}; choose one of {', '.join(FEATURE_MAPS)}")
     if int(features) != features or features < 1:
         raise ValueError(f"the number of features must be a whole number >= 1, got {features}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([FEATURE_MAP_STREAM, seed])
     W = rng.normal(0.0, 1.0, (int(features), dim))
     b = rng.uniform(0.0, 2 * np.pi, int(features))
     return FeatureMap(name=name, W=W, b=b)

@@ -38,6 +38,9 @@ METRIC_DESCRIPTIONS = {
     "rate_model_attention_tv": "mean row TV of A_hat against the rate model",
     "rate_model_tv": "mean row TV of the rate model against exact softmax",
     "rate_model_output_exact_rel_error": "relative L2 error of the rate model's y against exact",
+    "signed_rate_model_tv": "mean row TV of the signed-map rate model against exact softmax",
+    "signed_rate_model_output_rel_error": "relative L2 error of the signed-map rate model's y against exact",
+    "signed_rate_model_z_rel_error": "mean |signed-map rate-model a_t / Z - 1|",
 }
 
 
@@ -150,6 +153,17 @@ def rate_model_metrics(exact, decoded, rate_model):
         "rate_model_attention_tv": _mean_row_tv(decoded.attention, rate_model.attention),
         "rate_model_tv": _mean_row_tv(rate_model.attention, exact.attention),
         "rate_model_output_exact_rel_error": _relative_l2(rate_model.output, exact.output),
+    }
+
+
+def signed_rate_model_metrics(exact, signed):
+    """The paper's rate model with the signed feature map (not the on/off pairs the circuit realises)
+    against exact softmax: signed_rate_model_tv, signed_rate_model_output_rel_error,
+    signed_rate_model_z_rel_error. A reference for the random-feature network; nothing of it enters it."""
+    return {
+        "signed_rate_model_tv": _mean_row_tv(signed.attention, exact.attention),
+        "signed_rate_model_output_rel_error": _relative_l2(signed.output, exact.output),
+        "signed_rate_model_z_rel_error": float(np.mean(np.abs(signed.astrocyte / exact.normaliser - 1))),
     }
 
 

@@ -65,6 +65,12 @@ def far_apart_tokens(folder):
     return npz(folder, q=q, k=k)
 
 
+def sweep_config(folder, text="[grid]\nseed = [0, 1]\n"):
+    path = folder / "s.toml"
+    path.write_text(text)
+    return str(path)
+
+
 # case: (arguments of `spiking-attn`, given the test's tmp_path; a fragment of the message)
 CASES = {
     "seed-negative": (lambda d: ["run", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295"),
@@ -148,6 +154,21 @@ CASES = {
     "transformer-no-texts-file": (lambda d: ["transformer", "--texts", str(d / "absent.txt")],
                                   "absent.txt: cannot read the texts (FileNotFoundError)"),
     "transformer-texts-file-empty": (lambda d: ["transformer", "--texts", empty_file(d)], "holds no text"),
+    "sweep-no-config": (lambda d: ["sweep", str(d / "absent.toml"), "--out", str(d / "out")],
+                        "cannot read the sweep config (No such file or directory)"),
+    "sweep-not-toml": (lambda d: ["sweep", sweep_config(d, "[grid]\nseed = [1\n"), "--out", str(d / "out")],
+                       "not valid TOML"),
+    "sweep-unknown-option": (lambda d: ["sweep", sweep_config(d, "[grid]\nsed = [1, 2]\n"), "--out", str(d / "out")],
+                             "unknown option 'sed' in [grid] (did you mean 'seed'?)"),
+    "sweep-empty-grid": (lambda d: ["sweep", sweep_config(d, "[grid]\n"), "--out", str(d / "out")],
+                         "the grid is empty"),
+    "sweep-bad-value": (lambda d: ["sweep", sweep_config(d, "[grid]\ntokens = [4, 0]\n"), "--out", str(d / "out")],
+                        "point tokens=0: argument --tokens: must be at least 1, got 0"),
+    "sweep-unreachable-scheduler": (lambda d: ["sweep", sweep_config(d), "--out", str(d / "out"), "--scheduler",
+                                               "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at"),
+    "sweep-out-foreign": (lambda d: ["sweep", sweep_config(d), "--out", user_folder(d / "mine")],
+                          "is not empty and holds no sweep.json"),
+    "report-not-a-sweep": (lambda d: ["report", user_folder(d / "mine")], "is not a sweep folder (no sweep.json)"),
     "problem-name": (lambda d: ["problem", str(d / "p.txt")], "must end in .npz"),
     "problem-exists": (lambda d: ["problem", npz(d)], "exists; choose another name or pass --overwrite"),
     "problem-overwrite-foreign": (lambda d: ["problem", npz(d), "--overwrite"],

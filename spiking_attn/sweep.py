@@ -1,0 +1,547 @@
+"""Declarative sweeps: every combination of a grid of ``spiking-attn run`` options, run on Dask.
+
+A sweep is described by a TOML file (or the same structure as a dict)::
+
+    [run]                      # options every point shares
+    tokens = 16
+    duration = 1.0
+    [grid]                     # options with lists of values: every combination is a point
+    seed = [0, 1, 2]
+    scale = [0.5, 1.0, 2.0]
+    [report]                   # optional: what `spiking-attn report` plots
+    metrics = ["row_tv_mean", "output_rel_error"]
+
+Option names are those of ``spiking-attn run`` without the dashes (``key-tokens`` or
+``key_tokens``); a flag (``causal``) takes true or false, ``astrocyte`` true/false or "on"/"off",
+``input`` one .npz file (relative paths are taken from the config file's folder). Several grids
+(``[[grid]]`` tables) add their points together, for combinations that are not a full product.
+
+Each point runs as its own ``spiking-attn run`` process (Brian2 keeps global state, and a point
+that crashes must not take its worker with it) on a Dask distributed worker: a local cluster of N
+single-threaded workers, or the workers of an existing scheduler. Points of the same shape share one
+compiled binary through the build cache, whose lock serialises concurrent builds.
+
+The sweep folder ``DIR``::
+
+    sweep.json             the marker: the config and every point's options (rewritten each time)
+    points/<key>/          a point's result folder (as `spiking-attn run --out` writes it)
+    points/<key>.json      its record: status, one-line error, wall time, peak memory, worker
+    runs.parquet           one row per point (see RUNS_COLUMNS)
+    rows.parquet           one row per query row of every finished point
+
+A point's key is a hash of its options, so rerunning the same command (or a grid with more values)
+skips the points already finished; a killed sweep loses only the points in flight.
+"""
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import InputError
+from .output import write_json
+
+MARKER = "sweep.json"
+TABLES = ("run", "grid", "report")
+# Options of `spiking-attn run` that the sweep sets itself.
+MANAGED = {"out": "the sweep writes each point's folder itself",
+           "overwrite": "the sweep replaces only its own points",
+           "cache_dir": "give --cache-dir to `spiking-attn sweep`"}
+# Columns of runs.parquet before the options and the flattened summary.json.
+RUNS_COLUMNS = ("point", "status", "error", "point_seconds", "peak_memory_mb", "worker", "folder")
+DEFAULT_METRICS = ("row_tv_mean", "output_rel_error", "run_seconds")
+
+
+def run_option_actions():
+    """The options of ``spiking-attn run`` a sweep may set: name -> argparse action."""
+    from .cli import command_parser
+
+    return {action.dest: action for action in command_parser("run")._actions
+            if action.option_strings and action.dest != "help" and action.dest not in MANAGED}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One combination of options.
+
+    Attributes
+    ----------
+    options : dict
+        Option name -> value, as in the config (``input`` made absolute).
+    argv : tuple of str
+        The same as ``spiking-attn run`` arguments.
+    """
+
+    options: dict
+    argv: tuple
+
+    @property
+    def key(self):
+        """A stable name of the point: a hash of its options."""
+        text = json.dumps(self.options, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def label(self):
+        return " ".join(f"{name}={value}" for name, value in self.options.items())
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A checked sweep config: its points in grid order and the report settings."""
+
+    config: dict
+    points: tuple
+    grid_options: tuple
+    metrics: tuple
+
+
+def _table(config, name, source):
+    table = config.get(name, {})
+    if not isinstance(table, dict):
+        raise InputError(f"{source}: [{name}] must be a table of options")
+    return table
+
+
+def _grids(config, source):
+    grids = config.get("grid")
+    if grids is None:
+        raise InputError(f"{source}: no [grid] table; a sweep needs at least one option with a list of values")
+    grids = grids if isinstance(grids, list) else [grids]
+    if not grids or not all(isinstance(grid, dict) for grid in grids):
+        raise InputError(f"{source}: [grid] must be a table (or [[grid]] tables) of options with lists of values")
+    for grid in grids:
+        if not grid:
+            raise InputError(f"{source}: the grid is empty; give at least one option with a list of values")
+        for name, values in grid.items():
+            if not isinstance(values, list):
+                raise InputError(f"{source}: grid option {name!r} must be a list of values, got {values!r}")
+            if not values:
+                raise InputError(f"{source}: grid option {name!r} is an empty list")
+    return grids
+
+
+def _option_name(name, actions, source, table):
+    canonical = name.replace("-", "_")
+    if canonical in MANAGED:
+        raise InputError(f"{source}: option {name!r} in [{table}] cannot be swept: {MANAGED[canonical]}")
+    if canonical not in actions:
+        import difflib
+
+        close = difflib.get_close_matches(canonical, list(actions), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"{source}: unknown option {name!r} in [{table}]{hint}; the options are those of "
+                         "`spiking-attn run`")
+    return canonical
+
+
+def _value(name, value, action, base, source):
+    """A config value as it is recorded, and as ``spiking-attn run`` arguments."""
+    flag = action.option_strings[0]
+    if name == "astrocyte" and isinstance(value, bool):
+        value = "on" if value else "off"
+    if action.nargs == 0:  # a flag such as --causal
+        if not isinstance(value, bool):
+            raise InputError(f"{source}: option {name!r} takes true or false, got {value!r}")
+        return value, [flag] if value else []
+    if isinstance(value, (bool, list, dict)) or value is None:
+        raise InputError(f"{source}: bad value {value!r} for option {name!r}; give a number or a string")
+    if name == "input":
+        if not isinstance(value, str):
+            raise InputError(f"{source}: option 'input' takes one .npz file, got {value!r}")
+        value = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+        if os.path.isdir(value):
+            raise InputError(f"{source}: input {value} is a folder; a sweep point takes one .npz file "
+                             "(list the files in the grid)")
+    return value, [flag, str(value)]
+
+
+def _point(options, actions, base, source):
+    recorded, argv = {}, []
+    for name, value in options.items():
+        recorded[name], arguments = _value(name, value, actions[name], base, source)
+        argv += arguments
+    return Point(options=recorded, argv=tuple(argv))
+
+
+def _check_point(point, source):
+    """Parse and validate a point exactly as ``spiking-attn run`` would, before anything runs."""
+    from .cli import build_parser, run_options, run_problems
+
+    try:
+        args = build_parser().parse_args(["run", *point.argv])
+        run_problems(args, run_options(args))
+    except InputError as error:
+        raise InputError(f"{source}: point {point.label()}: {error}") from None
+
+
+def load_config(config, base="."):
+    """Read and check a sweep config.
+
+    Parameters
+    ----------
+    config : str or dict
+        A TOML file, or its contents as a dict (tables ``run``, ``grid``, optional ``report``).
+    base : str
+        Folder that relative input paths of a dict config are taken from (a file's own folder
+        otherwise).
+
+    Returns
+    -------
+    Sweep
+
+    Raises
+    ------
+    InputError
+        For an unreadable file, an unknown table or option, an empty grid, or a point that
+        ``spiking-attn run`` would refuse (every point is checked).
+    """
+    source = "sweep config"
+    if isinstance(config, (str, os.PathLike)):
+        source, base = str(config), os.path.dirname(os.path.abspath(config))
+        try:
+            with open(config, "rb") as stream:
+                config = tomllib.load(stream)
+        except OSError as error:
+            raise InputError(f"{source}: cannot read the sweep config ({error.strerror})") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise InputError(f"{source}: not valid TOML ({error})") from None
+    if not isinstance(config, dict):
+        raise InputError(f"{source}: a sweep config is a table with [run] and [grid]")
+    unknown = sorted(set(config) - set(TABLES))
+    if unknown:
+        raise InputError(f"{source}: unknown table(s) {', '.join(unknown)}; a sweep config has [run], [grid] "
+                         "and optionally [report]")
+    actions = run_option_actions()
+    fixed = {_option_name(name, actions, source, "run"): value for name, value in _table(config, "run", source).items()}
+    grids, names = [], []
+    for grid in _grids(config, source):
+        grid = {_option_name(name, actions, source, "grid"): values for name, values in grid.items()}
+        both = sorted(set(grid) & set(fixed))
+        if both:
+            raise InputError(f"{source}: option(s) {', '.join(both)} are in both [run] and [grid]")
+        grids.append(grid)
+        names += [name for name in grid if name not in names]
+    points, seen = [], set()
+    for grid in grids:
+        for values in itertools.product(*grid.values()):
+            point = _point({**fixed, **dict(zip(grid, values))}, actions, base, source)
+            if point.key not in seen:
+                seen.add(point.key)
+                points.append(point)
+    for point in points:
+        _check_point(point, source)
+    metrics = _table(config, "report", source).get("metrics", list(DEFAULT_METRICS))
+    if not isinstance(metrics, list) or not metrics or not all(isinstance(name, str) for name in metrics):
+        raise InputError(f"{source}: [report] metrics must be a list of column names of runs.parquet")
+    return Sweep(config=config, points=tuple(points), grid_options=tuple(names), metrics=tuple(metrics))
+
+
+# --- running -----------------------------------------------------------------------------------------
+
+
+def point_folder(out_dir, point):
+    return os.path.join(out_dir, "points", point.key)
+
+
+def _record_path(out_dir, point):
+    return os.path.join(out_dir, "points", point.key + ".json")
+
+
+def read_record(out_dir, point):
+    """The point's record, or None if it has not finished (a record of a finished point whose
+    result folder is missing counts as not finished)."""
+    try:
+        with open(_record_path(out_dir, point)) as stream:
+            record = json.load(stream)
+    except (OSError, ValueError):
+        return None
+    if record.get("status") == "done" and not os.path.isfile(os.path.join(point_folder(out_dir, point),
+                                                                          "summary.json")):
+        return None
+    return record
+
+
+def _one_line_error(stderr, returncode):
+    """The error a failed ``spiking-attn run`` reported, as one line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("spiking-attn: error: "):
+            return line[len("spiking-attn: error: "):]
+    if returncode < 0:
+        return f"killed by signal {-returncode}" + (" (out of memory?)" if returncode == -9 else "")
+    return lines[-1] if lines else f"exit code {returncode}"
+
+
+def run_point(argv, folder, cache_dir, record_path):
+    """Run one point as a ``spiking-attn run`` process (on a Dask worker) and write its record.
+
+    Returns
+    -------
+    dict
+        The record: status ('done' or 'failed'), error, point_seconds, peak_memory_mb (largest
+        resident set of the run's process tree), worker (host name).
+    """
+    import socket
+    import tempfile
+
+    command = [sys.executable, "-m", "spiking_attn.cli", "run", *argv, "--out", folder, "--overwrite",
+               "--cache-dir", cache_dir]
+    start = time.perf_counter()
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        output = stderr.read()
+    record = {"status": "done" if process.returncode == 0 else "failed",
+              "error": None if process.returncode == 0 else _one_line_error(output, process.returncode),
+              "point_seconds": time.perf_counter() - start, "peak_memory_mb": usage.ru_maxrss / 1024,
+              "worker": socket.gethostname()}
+    temporary = record_path + ".partial"
+    write_json(temporary, record)
+    os.replace(temporary, record_path)
+    return record
+
+
+def check_sweep_folder(out_dir):
+    """Refuse (InputError) an ``out_dir`` that is a file, or a non-empty folder that is not a sweep's."""
+    if os.path.lexists(out_dir):
+        if not os.path.isdir(out_dir) or os.path.islink(out_dir):
+            raise InputError(f"sweep folder {out_dir} is an existing file or link, not a folder")
+        if os.listdir(out_dir) and not is_sweep_folder(out_dir):
+            raise InputError(f"sweep folder {out_dir} is not empty and holds no {MARKER}; choose another --out "
+                             "(a sweep reopens only its own folder)")
+
+
+def prepare_sweep_folder(out_dir, sweep):
+    """Make (or reopen) the sweep folder: refuse a folder that is not a sweep's, remove staging
+    folders left by a killed run, write the marker."""
+    out_dir = os.path.abspath(out_dir)
+    check_sweep_folder(out_dir)
+    points = os.path.join(out_dir, "points")
+    try:
+        os.makedirs(points, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot write sweep folder {out_dir}: {error.strerror}") from None
+    for name in os.listdir(points):
+        if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
+            path = os.path.join(points, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    from . import __version__
+
+    write_json(os.path.join(out_dir, MARKER), {
+        "tool": "spiking-attn", "version": __version__, "config": sweep.config,
+        "grid_options": list(sweep.grid_options), "metrics": list(sweep.metrics),
+        "points": [{"point": point.key, "options": point.options} for point in sweep.points]})
+    return out_dir
+
+
+def is_sweep_folder(folder):
+    try:
+        with open(os.path.join(folder, MARKER)) as stream:
+            return json.load(stream).get("tool") == "spiking-attn"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+class Progress:
+    """One line: points done / total, failures, running, estimated time left (rewritten in place on a
+    terminal, one line per change otherwise)."""
+
+    def __init__(self, total, skipped, stream=None):
+        stream = stream or sys.stderr
+        self.total, self.done, self.failed, self.slots = total, skipped, 0, 0
+        self.finished_here, self.start, self.stream = 0, time.perf_counter(), stream
+        self.terminal = stream.isatty()
+
+    def update(self, record):
+        self.done += 1
+        self.finished_here += 1
+        self.failed += record["status"] == "failed"
+        self.show()
+
+    def show(self):
+        left = self.total - self.done
+        elapsed = time.perf_counter() - self.start
+        estimate = f", about {_duration(elapsed / self.finished_here * left)} left" \
+            if self.finished_here and left else ""
+        line = (f"[spiking-attn] sweep: {self.done}/{self.total} points done, {self.failed} failed, "
+                f"{min(self.slots, left)} running{estimate}")
+        end = "" if self.terminal and left else "\n"
+        print(("\r\033[K" if self.terminal else "") + line, end=end, file=self.stream, flush=True)
+
+
+def _client(workers, scheduler):
+    """A Dask client: of the scheduler at ``scheduler``, or of a local cluster of ``workers``
+    single-threaded worker processes."""
+    import logging
+
+    from distributed import Client
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, ValueError, TypeError) as error:
+            reason = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
+        try:
+            client.wait_for_workers(1, timeout=30)
+        except (TimeoutError, OSError):
+            client.close()
+            raise InputError(f"the Dask scheduler at {scheduler} has no workers (waited 30 s)") from None
+        return client
+    # The client owns this cluster: closing the client stops its workers.
+    return Client(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                  silence_logs=logging.ERROR)
+
+
+def _check_workers_see(client, *folders):
+    """Refuse a cluster whose workers do not see the sweep folder and the build cache."""
+    for folder in folders:
+        seen = client.run(os.path.isdir, folder)
+        blind = [worker for worker, visible in seen.items() if not visible]
+        if blind:
+            raise InputError(f"worker {blind[0]} cannot see {folder}; the sweep folder and --cache-dir must be on "
+                             "a file system every worker shares")
+
+
+def execute(sweep, out_dir, workers=None, scheduler=None, cache_dir=None, retry_failed=False, stream=None):
+    """Run every point of ``sweep`` not yet finished in ``out_dir`` and write the tables.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        From :func:`load_config`.
+    out_dir : str
+        The sweep folder (made, or reopened to resume).
+    workers : int, optional
+        Workers of the local cluster (default: the number of cores). Not with ``scheduler``.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:port``).
+    cache_dir : str, optional
+        Build cache shared by the points (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn).
+    retry_failed : bool
+        Run failed points again (by default a failure is final, like a success).
+    stream : file, optional
+        Receives the progress line (default standard error).
+
+    Returns
+    -------
+    pandas.DataFrame
+        runs.parquet's table.
+    """
+    from .cache import cache_root, check_usable
+
+    if workers is not None and scheduler is not None:
+        raise InputError("give workers (a local cluster) or scheduler (an existing one), not both")
+    cache = os.path.abspath(cache_root(cache_dir))
+    check_usable(cache)
+    out_dir = os.path.abspath(out_dir)
+    check_sweep_folder(out_dir)
+    todo = [point for point in sweep.points
+            if (record := read_record(out_dir, point)) is None or (retry_failed and record["status"] == "failed")]
+    progress = Progress(len(sweep.points), len(sweep.points) - len(todo), stream)
+    client = _client(workers or os.cpu_count() or 1, scheduler) if todo else None  # before anything is written
+    try:
+        prepare_sweep_folder(out_dir, sweep)
+        try:
+            if client is None:
+                progress.show()
+            else:
+                _run_points(client, todo, out_dir, cache, progress)
+        finally:
+            runs = write_tables(sweep, out_dir)
+    finally:
+        if client is not None:
+            client.close()
+    return runs
+
+
+def _run_points(client, points, out_dir, cache, progress):
+    from distributed import as_completed
+
+    _check_workers_see(client, os.path.join(out_dir, "points"), cache)
+    futures = {client.submit(run_point, point.argv, point_folder(out_dir, point), cache, _record_path(out_dir, point),
+                             key=f"point-{point.key}", pure=False): point
+               for point in points}
+    progress.slots = sum(client.nthreads().values())
+    progress.show()
+    for future in as_completed(futures):
+        try:
+            record = future.result()
+        except Exception as error:  # the worker died (a point that kills it, a lost node)
+            record = {"status": "failed", "error": f"{error.__class__.__name__}: {error}".splitlines()[0],
+                      "point_seconds": None, "peak_memory_mb": None, "worker": None}
+            write_json(_record_path(out_dir, futures[future]), record)
+        progress.update(record)
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+
+def flatten(summary, prefix=""):
+    """summary.json's scalars, nested dicts joined with dots (``neurons.score``); lists dropped."""
+    flat = {}
+    for name, value in summary.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{name}."))
+        elif not isinstance(value, list):
+            flat[prefix + name] = value
+    return flat
+
+
+def _point_row(sweep, out_dir, point):
+    record = read_record(out_dir, point) or {"status": "pending"}
+    row = {"point": point.key, "status": record["status"], "error": record.get("error"),
+           "point_seconds": record.get("point_seconds"), "peak_memory_mb": record.get("peak_memory_mb"),
+           "worker": record.get("worker"), "folder": None, **point.options}
+    if record["status"] == "done":
+        folder = point_folder(out_dir, point)
+        row["folder"] = os.path.relpath(folder, out_dir)
+        with open(os.path.join(folder, "summary.json")) as stream:
+            summary = flatten(json.load(stream))
+        row.update({name: value for name, value in summary.items() if name not in row})
+    return row
+
+
+def _sweep_columns(sweep):
+    return [name for point in sweep.points for name in point.options]
+
+
+def write_tables(sweep, out_dir):
+    """Write runs.parquet (every point, finished or not) and rows.parquet (the query rows of the
+    finished points, with the point's options); returns the runs table."""
+    rows = [_point_row(sweep, out_dir, point) for point in sweep.points]
+    runs = pd.DataFrame(rows)
+    options = list(dict.fromkeys(_sweep_columns(sweep)))
+    first = list(RUNS_COLUMNS) + options
+    runs = runs[first + [column for column in runs.columns if column not in first]]
+    per_row = []
+    for row in rows:
+        if row["status"] == "done":
+            table = pd.read_csv(os.path.join(out_dir, row["folder"], "rows.csv"))
+            per_row.append(table.assign(point=row["point"], **{name: row.get(name) for name in options}))
+    rows_table = pd.concat(per_row, ignore_index=True) if per_row else pd.DataFrame(columns=["point", *options])
+    _write_parquet(runs, os.path.join(out_dir, "runs.parquet"))
+    _write_parquet(rows_table[["point", *options] + [c for c in rows_table.columns if c not in ["point", *options]]],
+                   os.path.join(out_dir, "rows.parquet"))
+    return runs
+
+
+def _write_parquet(table, path):
+    temporary = path + ".partial"
+    table.to_parquet(temporary, index=False)
+    os.replace(temporary, path)
+

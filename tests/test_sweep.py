@@ -1,0 +1,259 @@
+"""Sweeps (`spiking-attn sweep`, `spiking-attn report`, spiking_attn.run_sweep): configs, Dask runs on a
+local cluster and on separately started `dask scheduler` / `dask worker` processes, resuming after a
+kill, and the tables. Every simulated point is a T=4, D=4 head with a 0.1 s read window, so all of them
+share one build in the session's cache."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import spiking_attn
+import spiking_attn.report
+from spiking_attn.cli import main
+from spiking_attn.errors import InputError
+from spiking_attn.sweep import load_config
+
+SMALL = {"tokens": 4, "dim": 4, "duration": 0.1}
+
+
+def small_config(**grid):
+    return {"run": dict(SMALL), "grid": grid or {"seed": [0, 1]}}
+
+
+def write_toml(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+# --- configs (nothing runs) --------------------------------------------------------------------------
+
+
+def test_grid_is_every_combination_with_names_as_on_the_command_line(tmp_path):
+    config = write_toml(tmp_path / "s.toml", '[run]\ntokens = 4\n"key-tokens" = 6\n[grid]\nseed = [0, 1, 2]\n'
+                                             'scale = [0.5, 2.0]\ncausal = [false]\n')
+    sweep = load_config(config)
+    assert len(sweep.points) == 6
+    assert sweep.grid_options == ("seed", "scale", "causal")
+    assert {(p.options["seed"], p.options["scale"]) for p in sweep.points} == {(s, x) for s in (0, 1, 2)
+                                                                               for x in (0.5, 2.0)}
+    assert all(p.options["key_tokens"] == 6 for p in sweep.points)
+    assert sweep.points[0].argv == ("--tokens", "4", "--key-tokens", "6", "--seed", "0", "--scale", "0.5")
+
+
+def test_several_grids_add_their_points_and_keys_are_stable(tmp_path):
+    config = {"run": {"dim": 4}, "grid": [{"tokens": [2, 4], "target": ["cpp_standalone"]},
+                                          {"tokens": [2], "target": ["numpy", "cpp_standalone"]}]}
+    sweep = load_config(config)
+    assert [(p.options["tokens"], p.options["target"]) for p in sweep.points] == [
+        (2, "cpp_standalone"), (4, "cpp_standalone"), (2, "numpy")]  # the repeated point once
+    assert [p.key for p in load_config(config).points] == [p.key for p in sweep.points]
+    assert len({p.key for p in sweep.points}) == 3
+
+
+def test_astrocyte_takes_booleans_and_input_paths_are_relative_to_the_config(tmp_path):
+    (tmp_path / "data").mkdir()
+    assert main(["problem", str(tmp_path / "data" / "p.npz"), "--tokens", "3", "--dim", "2"]) == 0
+    config = write_toml(tmp_path / "s.toml", '[run]\ninput = "data/p.npz"\n[grid]\nastrocyte = [true, false]\n')
+    points = load_config(config).points
+    assert [p.options["astrocyte"] for p in points] == ["on", "off"]
+    assert points[0].options["input"] == str(tmp_path / "data" / "p.npz")
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[run]\ntokens = 4\n", "no [grid] table"),
+    ("[grid]\n", "the grid is empty"),
+    ("[grid]\nseed = []\n", "grid option 'seed' is an empty list"),
+    ("[grid]\nseed = 3\n", "grid option 'seed' must be a list of values"),
+    ("[grid]\nsed = [1, 2]\n", "unknown option 'sed' in [grid] (did you mean 'seed'?)"),
+    ("[grid]\nseed = [1]\n[runs]\ntokens = 2\n", "unknown table(s) runs"),
+    ("[run]\nseed = 1\n[grid]\nseed = [1, 2]\n", "are in both [run] and [grid]"),
+    ("[run]\nout = 'x'\n[grid]\nseed = [1]\n", "cannot be swept: the sweep writes each point's folder itself"),
+    ("[grid]\ntokens = [4, 0]\n", "point tokens=0: argument --tokens: must be at least 1, got 0"),
+    ("[grid]\ntokens = [4, 'many']\n", "argument --tokens: expected a whole number, got 'many'"),
+    ("[grid]\ncausal = ['yes']\n", "option 'causal' takes true or false"),
+    ("[grid]\nscale = [[1, 2]]\n", "bad value [1, 2] for option 'scale'"),
+    ("[grid]\nfeatures = [10]\n", "--features applies to --network random-features only"),
+    ("[grid]\nseed = [1\n", "not valid TOML"),
+])
+def test_bad_config_is_one_error_naming_it(tmp_path, text, fragment):
+    with pytest.raises(InputError) as error:
+        load_config(write_toml(tmp_path / "bad.toml", text))
+    assert fragment in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+# --- running -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tmp_path_factory):
+    """A 4-point sweep (2 seeds x 2 scales) on a local cluster of 2 workers, and its report."""
+    folder = tmp_path_factory.mktemp("sweep") / "out"
+    config = write_toml(folder.parent / "s.toml", "[run]\ntokens = 4\ndim = 4\nduration = 0.1\n"
+                                                  "[grid]\nseed = [0, 1]\nscale = [1.0, 4.0]\n")
+    code = main(["sweep", config, "--out", str(folder), "--workers", "2"])
+    return code, folder, config
+
+
+def test_sweep_writes_one_row_per_point_with_options_and_summary(sweep_folder):
+    code, folder, _ = sweep_folder
+    assert code == 0
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert len(runs) == 4 and set(runs.status) == {"done"}
+    assert sorted(zip(runs.seed, runs.scale)) == [(0, 1.0), (0, 4.0), (1, 1.0), (1, 4.0)]
+    for row in runs.to_dict("records"):
+        with open(folder / row["folder"] / "summary.json") as stream:
+            summary = json.load(stream)
+        assert row["row_tv_mean"] == summary["row_tv_mean"]
+        assert row["neurons.score"] == summary["neurons"]["score"]  # nested, flattened
+        assert row["point_seconds"] > row["run_seconds"] > 0 and row["peak_memory_mb"] > 10
+        assert row["row_tv_mean"] < 0.05
+    assert runs.reused_build.sum() >= 3  # one build for the four points
+    rows = pd.read_parquet(folder / "rows.parquet")
+    assert len(rows) == 4 * 4
+    for point, group in rows.groupby("point"):
+        assert group.row_tv.mean() == pytest.approx(runs.set_index("point").row_tv_mean[point])
+        assert group.scale.nunique() == 1
+
+
+def test_rerun_skips_finished_points(sweep_folder, capsys):
+    code, folder, config = sweep_folder
+    records = {name: (folder / "points" / name).read_text() for name in os.listdir(folder / "points")
+               if name.endswith(".json")}
+    assert main(["sweep", config, "--out", str(folder), "--workers", "2"]) == 0
+    assert "4/4 points done" in capsys.readouterr().err
+    assert {name: (folder / "points" / name).read_text() for name in records} == records
+
+
+def test_report_has_figures_table_and_slopes(sweep_folder, capsys):
+    _, folder, _ = sweep_folder
+    assert main(["report", str(folder), "--metric", "row_tv_mean", "score_max"]) == 0
+    report = (folder / "report.md").read_text()
+    assert "![scale](report-scale.png)" in report and (folder / "report-scale.png").stat().st_size > 1000
+    runs = pd.read_parquet(folder / "runs.parquet")
+    for scale, group in runs.groupby("scale"):
+        assert f"| {scale:g} | {group.row_tv_mean.mean():.4g} | {group.row_tv_mean.std():.4g} | 2 |" in report
+    # two values of scale are not a law: no slope
+    assert "Fitted log-log slopes" not in report
+    assert main(["report", str(folder), "--metric", "no_such_metric"]) == 2
+    assert "no column 'no_such_metric'" in capsys.readouterr().err
+
+
+def test_report_fits_the_slope_of_a_law_with_seeds_as_error_bars(tmp_path):
+    """A synthetic sweep folder: error = 0.01 / duration * (1 + seed noise), at two scales."""
+    from spiking_attn.sweep import MARKER
+
+    rng = np.random.default_rng(0)
+    rows = [{"point": f"p{i}", "status": "done", "duration": d, "seed": seed, "scale": x,
+             "row_tv_mean": 0.01 * x / d * (1 + 0.02 * rng.normal())}
+            for i, (d, seed, x) in enumerate((d, seed, x) for d in (0.25, 0.5, 1.0, 2.0, 4.0) for seed in (0, 1, 2)
+                                             for x in (1.0, 3.0))]
+    rows.append({"point": "bad", "status": "failed", "duration": 8.0, "seed": 0, "scale": 1.0,
+                 "row_tv_mean": None, "error": "out of memory"})
+    pd.DataFrame(rows).to_parquet(tmp_path / "runs.parquet")
+    (tmp_path / MARKER).write_text(json.dumps({"tool": "spiking-attn", "grid_options": ["duration", "seed", "scale"],
+                                               "metrics": ["row_tv_mean"]}))
+    _, slopes = spiking_attn.report.write_report(str(tmp_path))
+    by_line = {(s["x"], s["line"]): s["slope"] for s in slopes}
+    assert by_line[("duration", "scale=1.0")] == pytest.approx(-1, abs=0.03)
+    assert by_line[("duration", "scale=3.0")] == pytest.approx(-1, abs=0.03)
+    assert ("scale", "duration=1.0") not in by_line  # two values of scale: not a law
+    report = (tmp_path / "report.md").read_text()
+    assert "| duration | row_tv_mean | scale=1.0 | -1" in report and "out of memory" in report
+    assert (tmp_path / "report-duration.png").exists() and (tmp_path / "report-scale.png").exists()
+    (tmp_path / "report.md").write_text("my notes")
+    with pytest.raises(InputError, match="was not written by `spiking-attn report`"):
+        spiking_attn.report.write_report(str(tmp_path))
+
+
+def test_a_failing_point_is_recorded_and_does_not_stop_the_sweep(tmp_path):
+    for seed in (0, 1):
+        assert main(["problem", str(tmp_path / f"p{seed}.npz"), "--tokens", "4", "--dim", "4", "--seed",
+                     str(seed)]) == 0
+    config = {"run": {"duration": 0.1}, "grid": {"input": [str(tmp_path / "p0.npz"), str(tmp_path / "p1.npz")]}}
+    sweep = load_config(config)
+    os.remove(tmp_path / "p1.npz")  # after the config was checked: the point fails when it runs
+    from spiking_attn.sweep import execute
+
+    runs = execute(sweep, str(tmp_path / "out"), workers=1).set_index("input")
+    assert runs.status[str(tmp_path / "p0.npz")] == "done"
+    assert runs.status[str(tmp_path / "p1.npz")] == "failed"
+    assert "p1.npz: no such file" in runs.error[str(tmp_path / "p1.npz")]
+
+
+def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
+    config = write_toml(tmp_path / "s.toml", "[run]\ntokens = 4\ndim = 4\nduration = 0.1\n"
+                                             "[grid]\nseed = [0, 1, 2, 3, 4, 5]\n")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spiking_attn.cli", "sweep", config, "--out", str(out), "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    records = lambda: sorted(name for name in os.listdir(out / "points") if name.endswith(".json")) \
+        if (out / "points").is_dir() else []
+    deadline = time.time() + 240
+    while len(records()) < 2 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)  # the sweep, its cluster and the point in flight
+    process.wait()
+    finished = {name: (out / "points" / name).read_text() for name in records()}
+    assert 2 <= len(finished) < 6
+    assert not (out / "runs.parquet").exists()
+
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert sorted(runs.seed) == [0, 1, 2, 3, 4, 5] and set(runs.status) == {"done"}
+    assert {name: (out / "points" / name).read_text() for name in finished} == finished  # not run again
+    assert len(records()) == 6
+    assert not [name for name in os.listdir(out / "points") if "partial" in name or "previous" in name]
+
+
+def test_sweep_runs_on_separately_started_scheduler_and_worker(tmp_path):
+    scheduler_file = tmp_path / "scheduler.json"
+    dask = os.path.join(os.path.dirname(sys.executable), "dask")
+    scheduler = subprocess.Popen([dask, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file",
+                                  str(scheduler_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        deadline = time.time() + 60
+        while not scheduler_file.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        runs = spiking_attn.run_sweep(small_config(seed=[0, 1]), str(tmp_path / "out"), scheduler=address)
+        assert list(runs.status) == ["done", "done"]
+        assert runs.worker.notna().all()
+        assert (runs.row_tv_mean < 0.05).all()
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+def test_run_problem_takes_arrays_and_gives_tables():
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.normal(size=(4, 4)) for _ in range(3))  # the sweeps' shape: their build is reused
+    result = spiking_attn.run_problem(q, k, v, duration=0.1)
+    table = result.table.set_index("metric")
+    assert table.value["row_tv_mean"] == result.metrics["row_tv_mean"] < 0.05
+    assert result.attention.shape == (4, 4) and result.output.shape == (4, 4)
+    np.testing.assert_allclose(result.rows.row_sum, result.attention.sum(axis=1))
+    with pytest.raises(InputError, match="contains NaN"):
+        spiking_attn.run_problem(np.full((2, 2), np.nan), k[:2], v[:2])
+
+
+def test_sweep_folder_refuses_a_users_folder(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="holds no sweep.json"):
+        spiking_attn.run_sweep(small_config(), str(mine))
+    assert os.listdir(mine) == ["notes.txt"]
+
