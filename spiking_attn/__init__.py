@@ -23,4 +23,6 @@ docs/errors.md.
 """
 __version__ = "0.2.0"
 
-from .api import run_problem, run_sweep  # noqa: E402,F401  (light: they import the simulator when called)
+from .api import run_problem, run_sweep  # noqa: E402  (light: they import the simulator when called)
+
+__all__ = ["run_problem", "run_sweep"]

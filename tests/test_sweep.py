@@ -4,6 +4,7 @@ kill, and the tables. Every simulated point is a T=4, D=4 head with a 0.1 s read
 share one build in the session's cache."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,6 +132,20 @@ def test_rerun_skips_finished_points(sweep_folder, capsys):
     assert {name: (folder / "points" / name).read_text() for name in records} == records
 
 
+def test_extended_grid_runs_only_the_new_points(sweep_folder, tmp_path):
+    folder = tmp_path / "copy"  # the module's sweep folder stays as the other tests expect it
+    shutil.copytree(sweep_folder[1], folder)
+    before = {name: (folder / "points" / name).read_text() for name in os.listdir(folder / "points")
+              if name.endswith(".json")}
+    config = write_toml(tmp_path / "more.toml", "[run]\ntokens = 4\ndim = 4\nduration = 0.1\n"
+                                               "[grid]\nseed = [0, 1, 2]\nscale = [1.0, 4.0]\n")
+    runs = spiking_attn.run_sweep(config, str(folder), workers=1)
+    assert len(runs) == 6 and set(runs.status) == {"done"}
+    after = {name for name in os.listdir(folder / "points") if name.endswith(".json")}
+    assert len(after) == 6 and all((folder / "points" / name).read_text() == text for name, text in before.items())
+    assert len(pd.read_parquet(folder / "rows.parquet")) == 6 * 4
+
+
 def test_report_has_figures_table_and_slopes(sweep_folder, capsys):
     _, folder, _ = sweep_folder
     assert main(["report", str(folder), "--metric", "row_tv_mean", "score_max"]) == 0
@@ -185,6 +200,11 @@ def test_a_failing_point_is_recorded_and_does_not_stop_the_sweep(tmp_path):
     assert runs.status[str(tmp_path / "p0.npz")] == "done"
     assert runs.status[str(tmp_path / "p1.npz")] == "failed"
     assert "p1.npz: no such file" in runs.error[str(tmp_path / "p1.npz")]
+    # a failure is final, like a success, unless the failed points are retried
+    assert main(["problem", str(tmp_path / "p1.npz"), "--tokens", "4", "--dim", "4", "--seed", "1"]) == 0
+    assert execute(sweep, str(tmp_path / "out"), workers=1).status.tolist() == ["done", "failed"]
+    runs = execute(sweep, str(tmp_path / "out"), workers=1, retry_failed=True)
+    assert runs.status.tolist() == ["done", "done"] and runs.error.isna().all()
 
 
 def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
