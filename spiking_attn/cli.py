@@ -461,8 +461,8 @@ def command_report(args):
     return 0
 
 
-COMMANDS = {"run": command_run, "sweep": command_sweep, "report": command_report, "problem": command_problem, "cache": command_cache, "extract": command_extract,
-            "transformer": command_transformer}
+COMMANDS = {"run": command_run, "sweep": command_sweep, "report": command_report, "problem": command_problem,
+            "cache": command_cache, "extract": command_extract, "transformer": command_transformer}
 
 
 def main(argv=None):

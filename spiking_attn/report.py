@@ -61,17 +61,17 @@ def _label(hue, values):
     return ", ".join(f"{name}={value}" for name, value in zip(hue, values)) or "all"
 
 
-def option_figure(done, x, hue, metrics):
-    """The figure of every metric against ``x``; returns it and the fitted slopes."""
+def option_figure(done, x, hue, tables):
+    """The figure of every metric against ``x`` from its :func:`summarise` tables (metric -> table);
+    returns it and the fitted slopes."""
     from .figures import plt
 
-    figure, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), layout="constrained",
+    figure, axes = plt.subplots(1, len(tables), figsize=(4.6 * len(tables), 3.8), layout="constrained",
                                 squeeze=False)
     slopes = []
     numeric = _numeric(done[x])
     categories = sorted(done[x].astype(str).unique())
-    for ax, metric in zip(axes[0], metrics):
-        stats = summarise(done, x, hue, metric)
+    for ax, (metric, stats) in zip(axes[0], tables.items()):
         law = numeric and is_law(stats[x], stats[f"{metric}_mean"])
         groups = stats.groupby(hue, dropna=False) if hue else [((), stats)]
         for values, group in groups:
@@ -152,14 +152,14 @@ def write_report(folder, metrics=None):
     sections, slopes = [], []
     for x in swept:
         hue = [name for name in swept if name != x]
+        tables = {metric: summarise(done, x, hue, metric) for metric in metrics}
         if len(done):
-            figure, found = option_figure(done, x, hue, metrics)
+            figure, found = option_figure(done, x, hue, tables)
             save_figure(figure, os.path.join(folder, f"report-{x}.png"))
             plt.close(figure)
             slopes += found
-        tables = [summarise(done, x, hue, metric) for metric in metrics]
-        merged = tables[0]
-        for table in tables[1:]:
+        merged, *others = tables.values()
+        for table in others:
             merged = merged.merge(table.drop(columns="seeds"), on=hue + [x])
         if "seed" not in marker["grid_options"]:  # one run per row: no spread to show
             merged = merged.drop(columns=["seeds", *(f"{metric}_sd" for metric in metrics)]).rename(

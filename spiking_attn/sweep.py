@@ -59,11 +59,9 @@ RUNS_COLUMNS = ("point", "status", "error", "point_seconds", "peak_memory_mb", "
 DEFAULT_METRICS = ("row_tv_mean", "output_rel_error", "run_seconds")
 
 
-def run_option_actions():
-    """The options of ``spiking-attn run`` a sweep may set: name -> argparse action."""
-    from .cli import command_parser
-
-    return {action.dest: action for action in command_parser("run")._actions
+def run_option_actions(run_parser):
+    """The options of ``spiking-attn run`` (its parser) a sweep may set: name -> argparse action."""
+    return {action.dest: action for action in run_parser._actions
             if action.option_strings and action.dest != "help" and action.dest not in MANAGED}
 
 
@@ -170,12 +168,12 @@ def _point(options, actions, base, source):
     return Point(options=recorded, argv=tuple(argv))
 
 
-def _check_point(point, source):
+def _check_point(point, run_parser, source):
     """Parse and validate a point exactly as ``spiking-attn run`` would, before anything runs."""
-    from .cli import build_parser, run_options, run_problems
+    from .cli import run_options, run_problems
 
     try:
-        args = build_parser().parse_args(["run", *point.argv])
+        args = run_parser.parse_args(point.argv)
         run_problems(args, run_options(args))
     except InputError as error:
         raise InputError(f"{source}: point {point.label()}: {error}") from None
@@ -218,7 +216,10 @@ def load_config(config, base="."):
     if unknown:
         raise InputError(f"{source}: unknown table(s) {', '.join(unknown)}; a sweep config has [run], [grid] "
                          "and optionally [report]")
-    actions = run_option_actions()
+    from .cli import command_parser
+
+    run_parser = command_parser("run")
+    actions = run_option_actions(run_parser)
     fixed = {_option_name(name, actions, source, "run"): value for name, value in _table(config, "run", source).items()}
     grids, names = [], []
     for grid in _grids(config, source):
@@ -236,7 +237,7 @@ def load_config(config, base="."):
                 seen.add(point.key)
                 points.append(point)
     for point in points:
-        _check_point(point, source)
+        _check_point(point, run_parser, source)
     metrics = _table(config, "report", source).get("metrics", list(DEFAULT_METRICS))
     if not isinstance(metrics, list) or not metrics or not all(isinstance(name, str) for name in metrics):
         raise InputError(f"{source}: [report] metrics must be a list of column names of runs.parquet")
@@ -279,6 +280,12 @@ def _one_line_error(stderr, returncode):
     return lines[-1] if lines else f"exit code {returncode}"
 
 
+def point_record(error, point_seconds=None, peak_memory_mb=None, worker=None):
+    """A point's record: done (error None) or failed with the one-line ``error``."""
+    return {"status": "done" if error is None else "failed", "error": error, "point_seconds": point_seconds,
+            "peak_memory_mb": peak_memory_mb, "worker": worker}
+
+
 def run_point(argv, folder, cache_dir, record_path):
     """Run one point as a ``spiking-attn run`` process (on a Dask worker) and write its record.
 
@@ -300,10 +307,9 @@ def run_point(argv, folder, cache_dir, record_path):
         process.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
         output = stderr.read()
-    record = {"status": "done" if process.returncode == 0 else "failed",
-              "error": None if process.returncode == 0 else _one_line_error(output, process.returncode),
-              "point_seconds": time.perf_counter() - start, "peak_memory_mb": usage.ru_maxrss / 1024,
-              "worker": socket.gethostname()}
+    record = point_record(None if process.returncode == 0 else _one_line_error(output, process.returncode),
+                          point_seconds=time.perf_counter() - start, peak_memory_mb=usage.ru_maxrss / 1024,
+                          worker=socket.gethostname())
     temporary = record_path + ".partial"
     write_json(temporary, record)
     os.replace(temporary, record_path)
@@ -482,8 +488,7 @@ def _run_points(client, points, out_dir, cache, progress):
         try:
             record = future.result()
         except Exception as error:  # the worker died (a point that kills it, a lost node)
-            record = {"status": "failed", "error": f"{error.__class__.__name__}: {error}".splitlines()[0],
-                      "point_seconds": None, "peak_memory_mb": None, "worker": None}
+            record = point_record(f"{error.__class__.__name__}: {error}".splitlines()[0])
             write_json(_record_path(out_dir, futures[future]), record)
         progress.update(record)
 
@@ -502,11 +507,9 @@ def flatten(summary, prefix=""):
     return flat
 
 
-def _point_row(sweep, out_dir, point):
+def _point_row(out_dir, point):
     record = read_record(out_dir, point) or {"status": "pending"}
-    row = {"point": point.key, "status": record["status"], "error": record.get("error"),
-           "point_seconds": record.get("point_seconds"), "peak_memory_mb": record.get("peak_memory_mb"),
-           "worker": record.get("worker"), "folder": None, **point.options}
+    row = {**{column: record.get(column) for column in RUNS_COLUMNS}, "point": point.key, **point.options}
     if record["status"] == "done":
         folder = point_folder(out_dir, point)
         row["folder"] = os.path.relpath(folder, out_dir)
@@ -516,18 +519,17 @@ def _point_row(sweep, out_dir, point):
     return row
 
 
-def _sweep_columns(sweep):
-    return [name for point in sweep.points for name in point.options]
+def _first(table, columns):
+    """``table`` with ``columns`` first, the others after them in their order."""
+    return table[list(columns) + [column for column in table.columns if column not in columns]]
 
 
 def write_tables(sweep, out_dir):
     """Write runs.parquet (every point, finished or not) and rows.parquet (the query rows of the
     finished points, with the point's options); returns the runs table."""
-    rows = [_point_row(sweep, out_dir, point) for point in sweep.points]
-    runs = pd.DataFrame(rows)
-    options = list(dict.fromkeys(_sweep_columns(sweep)))
-    first = list(RUNS_COLUMNS) + options
-    runs = runs[first + [column for column in runs.columns if column not in first]]
+    rows = [_point_row(out_dir, point) for point in sweep.points]
+    options = list(dict.fromkeys(name for point in sweep.points for name in point.options))
+    runs = _first(pd.DataFrame(rows), [*RUNS_COLUMNS, *options])
     per_row = []
     for row in rows:
         if row["status"] == "done":
@@ -535,8 +537,7 @@ def write_tables(sweep, out_dir):
             per_row.append(table.assign(point=row["point"], **{name: row.get(name) for name in options}))
     rows_table = pd.concat(per_row, ignore_index=True) if per_row else pd.DataFrame(columns=["point", *options])
     _write_parquet(runs, os.path.join(out_dir, "runs.parquet"))
-    _write_parquet(rows_table[["point", *options] + [c for c in rows_table.columns if c not in ["point", *options]]],
-                   os.path.join(out_dir, "rows.parquet"))
+    _write_parquet(_first(rows_table, ["point", *options]), os.path.join(out_dir, "rows.parquet"))
     return runs
 
 
