@@ -3,7 +3,7 @@
     spiking-attn run [--input FILE.npz] [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S]
                      [--scale X] [--score-sd X] [--causal]
                      [--duration SEC] [--target cpp_standalone|cython|numpy|cuda_standalone] [--astrocyte on|off]
-                     [--network softmax|random-features] [--features M] [--feature-map NAME]
+                     [--astrocyte-model integral|gchi] [--network softmax|random-features] [--features M] [--feature-map NAME]
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
                      [--cache-dir DIR] [--threads N]
     spiking-attn sweep CONFIG.toml --out DIR [--workers N | --scheduler ADDRESS] [--cache-dir DIR] [--retry-failed]
@@ -68,7 +68,7 @@ def build_parser():
     from .circuits.random_features import NORMALISERS, WRITE_MODES
     from .devices import TARGETS
     from .features import FEATURE_MAPS
-    from .validation import NETWORKS
+    from .validation import ASTROCYTE_MODELS, NETWORKS
 
     parser = _Parser(prog="spiking-attn", description="Spiking neuron-astrocyte softmax attention in Brian2.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -115,6 +115,9 @@ def build_parser():
     run.add_argument("--astrocyte", choices=("on", "off"), default="on",
                      help="'off' blocks the astrocytes: no feedback (softmax) or division (random-features), "
                           "so rows are not normalised (default on)")
+    run.add_argument("--astrocyte-model", choices=ASTROCYTE_MODELS, default="integral",
+                     help="softmax: the integral-controller astrocyte (default) or the G-ChI calcium astrocyte "
+                          "(IP3, Ca2+, h) as the feedback loop's sensor, which settles for 2.5 s instead of 0.5 s")
     run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
     run.add_argument("--overwrite", action="store_true",
                      help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
@@ -246,7 +249,7 @@ def run_options(args):
         warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr), network=args.network,
         duration=args.duration, target=args.target, astrocyte=args.astrocyte == "on", seed=args.seed,
         features=args.features, feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
-        cache_dir=args.cache_dir, threads=args.threads, causal=args.causal)
+        cache_dir=args.cache_dir, threads=args.threads, causal=args.causal, astrocyte_model=args.astrocyte_model)
 
 
 def run_problems(args, options):

@@ -67,6 +67,17 @@ constant rate kappa::
   by the astrocyte, hydrolysed to adenosine, acting on presynaptic A1 receptors: broad, slow,
   activity-dependent heterosynaptic depression), read here as a shunt of the dendrites of the row.
 
+  With ``astrocyte_model='gchi'`` (docs/model.md §3.4a) each row's astrocyte is instead the G-ChI
+  calcium model ``GCHI`` (receptors Gamma_A, IP3 I, Ca2+ C, IP3R gate h; parameters and the same model
+  in NumPy in :mod:`spiking_attn.calcium`), fed by the glutamate of the row's releases and closing the
+  same loop through gliotransmission that integrates its Ca2+ error (``GCHI_COUPLING``)::
+
+    dY/dt = -Omega_c Y,   on each release of row t: Y += Y_set Omega_c / R_set,t
+    dc_t/dt = kappa_g (C - C_set) / C_set,   C_set = resting Ca2+ under Y = Y_set
+
+  The resting Ca2+ grows monotonically with Y and never oscillates with these parameters, so c_t is
+  bounded only where the row releases at R_set,t on average: the same steady state as above.
+
 Tripartite synapses score(t, j) -> attention(t, j) and attention and output neurons::
 
     on_pre: v_post += w_att,t,    w_att,t = R_att,t * v_theta / R_set,t
@@ -185,6 +196,41 @@ ASTROCYTE = Equations(
     resting_normaliser : 1 (constant)
     """
 )
+
+# The G-ChI calcium astrocyte (spiking_attn.calcium: parameters, the same model in NumPy, and the
+# regime). ``glutamate`` is what the astrocyte sees; the coupling below, or a test's input, declares it.
+GCHI = Equations(
+    """
+    dGamma_A/dt = O_N * glutamate * (1 - clip(Gamma_A, 0, 1))
+                  - Omega_N * (1 + zeta * C / (C + K_KC)) * clip(Gamma_A, 0, 1) : 1
+    dI/dt = J_beta + J_delta - J_3K - J_5P : mmolar
+    J_beta = O_beta * Gamma_A : mmolar/second
+    J_delta = O_delta / (1 + I / kappa_delta) * C**2 / (C**2 + K_delta**2) : mmolar/second
+    J_3K = O_3K * C**4 / (C**4 + K_D**4) * I / (I + K_3K) : mmolar/second
+    J_5P = Omega_5P * I : mmolar/second
+    dC/dt = J_r + J_l - J_p : mmolar
+    dh/dt = (h_inf - h) / tau_h : 1
+    J_r = Omega_C * m_inf**3 * h**3 * (C_T - (1 + rho_A) * C) : mmolar/second
+    J_l = Omega_L * (C_T - (1 + rho_A) * C) : mmolar/second
+    J_p = O_P * C**2 / (C**2 + K_P**2) : mmolar/second
+    m_inf = I / (I + d_1) * C / (C + d_5) : 1
+    h_inf = Q_2 / (Q_2 + C) : 1
+    tau_h = 1 / (O_2 * (Q_2 + C)) : second
+    Q_2 = d_2 * (I + d_1) / (I + d_3) : mmolar
+    """
+)
+# The G-ChI astrocyte of a softmax row: the glutamate its synapses release, cleared at Omega_c, and
+# the depression it applies through gliotransmission, integrating its Ca2+ error.
+GCHI_COUPLING = Equations(
+    """
+    dglutamate/dt = -glutamate_clearance * glutamate : mmolar
+    ddepression/dt = gliotransmission_rate * (C - C_set) / C_set : 1
+    inverse_normaliser = exp(-depression) / resting_normaliser : 1
+    glutamate_quantum : mmolar (constant)
+    resting_normaliser : 1 (constant)
+    """
+)
+RELEASE_TO_GCHI_ON_PRE = "glutamate_post += glutamate_quantum_post"
 
 INTEGRATOR_NEURON = Equations("v : volt")
 

@@ -81,7 +81,7 @@ def _softmax_size(options, heads, tokens, key_tokens, dim, value_dim, parameters
 def _softmax_build(problem, options, parameters):
     duration = 1.5 if options.duration is None else options.duration
     return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
-                              duration=duration, causal=options.causal)
+                              duration=duration, causal=options.causal, astrocyte_model=options.astrocyte_model)
 
 
 def _feature_parameters(options, parameters):
@@ -161,7 +161,7 @@ def _builder(problem, options, parameters):
 
 def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,
                    features=None, feature_map=None, write=None, normaliser=None, parameters=None,
-                   progress=stderr_progress, cache_dir=None, threads=None, causal=None):
+                   progress=stderr_progress, cache_dir=None, threads=None, causal=None, astrocyte_model=None):
     """Simulate a network on ``problem`` and measure it against exact softmax attention.
 
     Options are checked by :func:`spiking_attn.validation.resolve_options`: None means "not
@@ -197,6 +197,9 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         OpenMP threads of the cpp_standalone binary (default 1; cpp_standalone only).
     causal : bool, optional
         Query t sees keys j <= t only (default False; needs T_q = T_k).
+    astrocyte_model : {'integral', 'gchi'}, optional
+        Softmax head only: the integral-controller astrocyte (default) or the G-ChI calcium astrocyte
+        (settling 2.5 s instead of 0.5 s).
 
     Returns
     -------
@@ -204,7 +207,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     """
     options = resolve_options(warn=progress, network=network, duration=duration, target=target, astrocyte=astrocyte,
                               seed=seed, features=features, feature_map=feature_map, write=write,
-                              normaliser=normaliser, cache_dir=cache_dir, threads=threads, causal=causal)
+                              normaliser=normaliser, cache_dir=cache_dir, threads=threads, causal=causal,
+                              astrocyte_model=astrocyte_model)
     build, dt = _builder(problem, options, parameters)
     exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal, key_mask=problem.key_mask)
     circuit, recording, timings = simulate(build, target=options.target, dt=dt, progress=progress,
@@ -232,6 +236,7 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         "threads": options.threads,
         "target": options.target,
         "astrocyte": options.astrocyte,
+        "astrocyte_model": options.astrocyte_model,
         "problem": problem.name,
         "heads": problem.heads,
         "causal": options.causal,

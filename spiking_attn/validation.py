@@ -35,6 +35,7 @@ MAX_THREADS = 256
 BYTES_PER_SYNAPSE = 250
 
 NETWORKS = ("softmax", "random-features")
+ASTROCYTE_MODELS = ("integral", "gchi")
 # Options of the random-feature network only, with their defaults.
 FEATURE_OPTIONS = {"features": 1000, "feature_map": "performer", "write": "plastic", "normaliser": "astrocyte"}
 
@@ -109,6 +110,7 @@ class RunOptions:
     duration: float = None
     target: str = "cpp_standalone"
     astrocyte: bool = True
+    astrocyte_model: str = "integral"
     seed: int = 0
     features: int = None
     feature_map: str = None
@@ -170,6 +172,18 @@ def _check_cache_dir(cache_dir, target, warn):
     return cache_dir
 
 
+def _check_astrocyte_model(model, network, astrocyte):
+    _choice(model, "astrocyte model", ASTROCYTE_MODELS)
+    if model == "gchi" and network != "softmax":
+        raise InputError("--astrocyte-model gchi applies to --network softmax only: the random-feature network's "
+                         "astrocyte must report the linear sum p.phi(q) as its divisor, which a saturating Ca2+ "
+                         "response cannot")
+    if model == "gchi" and not astrocyte:
+        raise InputError("--astrocyte-model gchi needs --astrocyte on: with the astrocytes off there is no loop "
+                         "for it to sense")
+    return model
+
+
 def resolve_options(warn=print, **given):
     """Check the options of a run and fill in the defaults.
 
@@ -228,9 +242,10 @@ def resolve_options(warn=print, **given):
     for label, flag in (("astrocyte", astrocyte), ("causal", causal)):
         if not isinstance(flag, (bool, np.bool_)):
             raise InputError(f"{label} must be True or False, got {flag!r}")
+    astrocyte_model = _check_astrocyte_model(given.get("astrocyte_model", "integral"), network, astrocyte)
     check_target(target)
     return RunOptions(network=network, duration=_check_duration(given.get("duration"), network), target=target,
-                      astrocyte=bool(astrocyte), causal=bool(causal), seed=check_seed(given.get("seed", 0)),
+                      astrocyte=bool(astrocyte), astrocyte_model=astrocyte_model, causal=bool(causal), seed=check_seed(given.get("seed", 0)),
                       threads=threads, cache_dir=_check_cache_dir(given.get("cache_dir"), target, warn),
                       **feature_options)
 

@@ -19,9 +19,11 @@ from brian2 import (
     Synapses,
     mV,
     second,
+    umolar,
 )
 
 from .. import equations as eq
+from ..calcium import GChIParameters, steady_state
 from ..decoding import Recording, trace_every_millisecond
 from ..problems import Problem
 from .base import Circuit
@@ -147,6 +149,10 @@ class SoftmaxHead(Circuit):
     parameters : HeadParameters
     astrocyte : bool
         Whether the astrocytes' feedback is on (off: their depression stays 0).
+    astrocyte_model : {'integral', 'gchi'}
+        The integral-controller astrocyte, or the G-ChI calcium astrocyte as the loop's sensor.
+    calcium : GChIParameters
+        The G-ChI astrocyte's parameters (used with ``astrocyte_model='gchi'``).
     causal : bool
         Whether query t sees keys j <= t only.
     pairs : Pairs
@@ -154,7 +160,7 @@ class SoftmaxHead(Circuit):
         g_in, input rate per unit |q| (Hz), and c, output rate per unit y as a fraction of R_att,
         per head.
     read_seconds : float
-        Read window (s); the simulation lasts ``parameters.settle + read_seconds``.
+        Read window (s); the simulation lasts ``settle + read_seconds``.
     monitors : dict
         SpikeMonitors ``input``, ``score``, ``attention``, ``output`` and the StateMonitor
         ``astrocyte`` (variable ``inverse_normaliser``).
@@ -164,6 +170,8 @@ class SoftmaxHead(Circuit):
     problem: Problem
     parameters: HeadParameters
     astrocyte: bool
+    astrocyte_model: str
+    calcium: GChIParameters
     causal: bool
     pairs: Pairs
     input_gain: np.ndarray
@@ -177,40 +185,56 @@ class SoftmaxHead(Circuit):
         p = self.problem
         return {"network": "softmax", "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
                 "dim": p.dim, "value_dim": p.value_dim, "causal": self.causal, "astrocyte": self.astrocyte,
-                "read_seconds": self.read_seconds, "parameters": asdict(self.parameters)}
+                "read_seconds": self.read_seconds, **self._astrocyte_settings()}
 
     def summary(self):
         return {
             "network": "softmax",
-            "settle_seconds": self.parameters.settle,
+            "settle_seconds": self.settle,
             "read_seconds": self.read_seconds,
             "simulated_seconds": self.duration,
-            "parameters": asdict(self.parameters),
+            **self._astrocyte_settings(),
         }
+
+    def _astrocyte_settings(self):
+        settings = {"astrocyte_model": self.astrocyte_model, "parameters": asdict(self.parameters)}
+        if self.astrocyte_model == "gchi":
+            settings["calcium"] = asdict(self.calcium)
+        return settings
+
+    @property
+    def settle(self):
+        """Settling time before the read window (s): ``parameters.settle``, or ``calcium.settle``
+        for the G-ChI astrocyte."""
+        return self.calcium.settle if self.astrocyte_model == "gchi" else self.parameters.settle
 
     @property
     def duration(self):
         """Simulated seconds: settling plus the read window."""
-        return self.parameters.settle + self.read_seconds
+        return self.settle + self.read_seconds
 
     @property
     def namespace(self):
         """The Brian2 namespace of the head's equations."""
-        return self.parameters.namespace()
+        namespace = self.parameters.namespace()
+        if self.astrocyte_model == "gchi":
+            namespace.update(gchi_namespace(self.calcium))
+        return namespace
 
     def describe(self):
         sizes = {name: len(monitor.source) for name, monitor in self.monitors.items()}
         p = self.problem
         shape = f"H={p.heads}, T_q={p.tokens}, T_k={p.key_tokens}" if p.heads > 1 or p.key_tokens != p.tokens \
             else f"T={p.tokens}"
-        return (f"softmax head{' (causal)' if self.causal else ''}: {sum(sizes.values())} neurons and astrocytes, "
-                f"{shape}, D={p.dim}, Dv={p.value_dim}; {self.parameters.settle:g} s settling + "
+        model = " (G-ChI astrocytes)" if self.astrocyte_model == "gchi" else ""
+        return (f"softmax head{' (causal)' if self.causal else ''}: {sum(sizes.values())} neurons and astrocytes{model}, "
+                f"{shape}, D={p.dim}, Dv={p.value_dim}; {self.settle:g} s settling + "
                 f"{self.read_seconds:g} s read")
 
     def recording(self):
         m = self.monitors
         rows, Dv = self.pairs.keys.size, self.problem.value_dim
-        settle, end = self.parameters.settle, self.duration
+        settle, end = self.settle, self.duration
         times, response = trace_every_millisecond(m["astrocyte"].t[:] / second, m["astrocyte"].inverse_normaliser[:],
                                                   self.parameters.dt)
         spikes, sizes = spike_trains(m, ("input", "score", "attention", "output"))
@@ -280,19 +304,51 @@ def _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng):
     return [dendrites, keys, scores]
 
 
-def _astrocytes(pairs, dendrites, scores, astrocyte, p):
-    """One astrocyte per row, the integral controller: releases of the row's score neurons raise
-    its depression by kappa / R_set, which recovers at kappa and shunts the row's dendrites."""
-    astrocytes = NeuronGroup(pairs.keys.size, eq.ASTROCYTE, method="euler", name="astrocytes")
-    set_point = p.set_point(pairs.keys)
-    astrocytes.resting_normaliser = set_point / (p.n_score * p.r_score)
+def gchi_namespace(calcium):
+    """The Brian2 namespace of the G-ChI astrocytes: the model's constants and the loop's, among
+    them C_set, the Ca2+ of the resting state at the glutamate set point (computed from the
+    parameters only)."""
+    return {
+        **calcium.namespace(),
+        "glutamate_clearance": calcium.glutamate_clearance * Hz,
+        "gliotransmission_rate": calcium.gliotransmission_rate * Hz,
+        "C_set": steady_state(calcium.glutamate_set_point, calcium)[2] * umolar,
+    }
+
+
+def _integral_astrocytes(rows, set_point, astrocyte, p):
+    """The integral controllers: each release raises the depression by kappa / R_set; it recovers at kappa."""
+    astrocytes = NeuronGroup(rows, eq.ASTROCYTE, method="euler", name="astrocytes")
     astrocytes.release_quantum = p.feedback_rate / set_point
     astrocytes.recovery = (p.feedback_rate if astrocyte else 0.0) * Hz
+    return astrocytes, eq.RELEASE_TO_ASTROCYTE_ON_PRE
+
+
+def _gchi_astrocytes(rows, set_point, calcium):
+    """G-ChI astrocytes, started at their resting state under the set-point glutamate: each release
+    adds Y_set Omega_c / R_set of glutamate (so the row's mean glutamate is Y_set at R_set)."""
+    astrocytes = NeuronGroup(rows, eq.GCHI + eq.GCHI_COUPLING, method="rk4", name="astrocytes")
+    gamma, ip3, ca, h = steady_state(calcium.glutamate_set_point, calcium)
+    astrocytes.Gamma_A, astrocytes.I, astrocytes.C, astrocytes.h = gamma, ip3 * umolar, ca * umolar, h
+    astrocytes.glutamate = calcium.glutamate_set_point * umolar
+    astrocytes.glutamate_quantum = calcium.glutamate_set_point * calcium.glutamate_clearance / set_point * umolar
+    return astrocytes, eq.RELEASE_TO_GCHI_ON_PRE
+
+
+def _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p):
+    """One astrocyte per row, closing the loop that normalises it: the row's score neurons release onto
+    it, and its depression shunts the row's dendrites. The integral controller counts releases
+    itself; the G-ChI astrocyte senses their glutamate through its Ca2+ and integrates the Ca2+ error."""
+    set_point = p.set_point(pairs.keys)
+    if astrocyte_model == "gchi":
+        astrocytes, on_release = _gchi_astrocytes(pairs.keys.size, set_point, calcium)
+    else:
+        astrocytes, on_release = _integral_astrocytes(pairs.keys.size, set_point, astrocyte, p)
+    astrocytes.resting_normaliser = set_point / (p.n_score * p.r_score)
     dendrites.depression = linked_var(astrocytes, "depression", index=pairs.row)
     objects = [astrocytes]
     if astrocyte:
-        release_to_astrocyte = Synapses(scores, astrocytes, on_pre=eq.RELEASE_TO_ASTROCYTE_ON_PRE,
-                                        name="release_to_astrocyte")
+        release_to_astrocyte = Synapses(scores, astrocytes, on_pre=on_release, name="release_to_astrocyte")
         release_to_astrocyte.connect(i=np.arange(len(scores)), j=np.repeat(pairs.row, p.n_score))
         objects.append(release_to_astrocyte)
     return objects
@@ -323,7 +379,8 @@ def _readout(v, pairs, scores, value_gain, p, rng):
     return attention, [tripartite, values], outputs
 
 
-def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5, causal=False):
+def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5, causal=False,
+                       astrocyte_model="integral", calcium=GChIParameters()):
     """Build the Brian2 network of a softmax head for ``problem``.
 
     Parameters
@@ -341,6 +398,10 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         Read window (s), after ``parameters.settle`` s of settling.
     causal : bool
         Query t sees keys j <= t only (needs T_q = T_k); masked pairs have no neurons or synapses.
+    astrocyte_model : {'integral', 'gchi'}
+        The integral-controller astrocyte (default), or the G-ChI calcium astrocyte as the loop's
+        sensor (with ``calcium`` and its settling time ``calcium.settle``).
+    calcium : GChIParameters
 
     Returns
     -------
@@ -355,7 +416,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     inputs = _input_neurons(q, input_gain, p, rng)
     key_present = np.ones(problem.key_tokens, dtype=bool) if problem.key_mask is None else problem.key_mask
     dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng)
-    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, p)
+    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p)
     attention, synapses, outputs = _readout(v, pairs, scores, value_gain, p, rng)
     monitors = {
         "input": SpikeMonitor(inputs, name="input_spikes"),
@@ -366,6 +427,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     }
     network = Network(inputs, dendrites, keys, scores, *astrocytes, attention, *synapses, outputs,
                       *monitors.values())
-    return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte, causal=causal,
+    return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
+                       astrocyte_model=astrocyte_model, calcium=calcium, causal=causal,
                        pairs=pairs, input_gain=input_gain, value_gain=value_gain, read_seconds=duration,
                        monitors=monitors)
