@@ -1,6 +1,7 @@
 """Spiking softmax attention with astrocyte normalisation — methods, as a script.
 
 Run:  python networks/softmax_head.py [--tokens 16] [--dim 16] [--seed 0] [--target cpp_standalone]
+                                       [--astrocyte-model integral|gchi]
 
 Problem. Queries, keys and values (T x D, T x D, T x Dv) with N(0, 1) entries, so the scores
 s_tj = q_t . k_j / sqrt(D) have a standard deviation of about 1.
@@ -19,12 +20,18 @@ Every query row t is read in parallel by its own copy of the circuit:
    kappa / R_set, and c_t recovers at kappa = 50 / s; c_t shunts every dendrite of the row. This
    integral feedback holds the row's releases at the set point R_set = 160 Hz per key whatever the
    scores are, so exp(c_t) = Z_t / T and every score neuron fires at R_set * A_tj / 4.
+   With --astrocyte-model gchi the astrocyte is the G-ChI calcium model instead (receptors, IP3,
+   Ca2+ and the IP3 receptors' gate; rates 10 times the published whole-cell ones): each release adds
+   glutamate, cleared at 40 / s, whose mean is 10 uM at the set point; its Ca2+ rises monotonically
+   with the glutamate, without oscillating, and gliotransmission raises c_t at
+   kappa_g (Ca - Ca_set) / Ca_set (kappa_g = 60 / s), which holds the same set point.
 5. Attention: each release moves attention neuron (t, j) by R_att / R_set thresholds, so it fires at
    R_att * A_tj (R_att = 1000 Hz for T = 16); with one-hot values these rates are the attention matrix.
 6. Output: attention neuron (t, j) excites output pair (t, d) with weight proportional to
    max(+-v_jd, 0); the on-minus-off rate is proportional to y_td = sum_j A_tj v_jd.
 
-Protocol. 0.5 s of settling from rest, then a 1.5 s read window (dt = 0.1 ms).
+Protocol. 0.5 s of settling from rest (2.5 s with the G-ChI astrocyte), then a 1.5 s read window
+(dt = 0.1 ms).
 
 Decoding. Spike counts in the read window divided by fixed gains known before the run:
 A_hat = n_att / (R_att W), y_hat = (n_on - n_off) / (R_att c W), Z_hat = T / mean of exp(-c_t).
@@ -40,6 +47,7 @@ from spiking_attn.figures import attention_figure, check_figure_path, save_figur
 from spiking_attn.metrics import attention_metrics, metrics_table
 from spiking_attn.problems import random_problem
 from spiking_attn.reference import softmax_attention
+from spiking_attn.validation import ASTROCYTE_MODELS
 
 
 def main():
@@ -49,6 +57,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--duration", type=float, default=1.5, help="read window (s)")
     parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
+    parser.add_argument("--astrocyte-model", choices=ASTROCYTE_MODELS, default="integral")
     parser.add_argument("--figure", default="softmax_head.png")
     args = parser.parse_args()
     check_figure_path(args.figure)
@@ -57,7 +66,8 @@ def main():
     exact = softmax_attention(problem.q, problem.k, problem.v)
     parameters = HeadParameters()
     circuit, recording, timings = simulate(
-        lambda: build_softmax_head(problem, parameters, seed=args.seed, duration=args.duration),
+        lambda: build_softmax_head(problem, parameters, seed=args.seed, duration=args.duration,
+                                   astrocyte_model=args.astrocyte_model),
         target=args.target, dt=parameters.dt)
     decoded = decode(recording)
     metrics = attention_metrics(exact, decoded)

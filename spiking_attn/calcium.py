@@ -68,7 +68,8 @@ class GChIParameters:
         Every rate above is multiplied by this. 1 gives the published whole-cell kinetics, whose
         slowest mode decays in about 5 s; the default 10 is the faster Ca2+ signalling of the fine
         processes that ensheathe synapses (microdomain Ca2+ rises within a few hundred ms of
-        neuronal activity). The loop needs about 2.5 / time_scale * 10 s to settle.
+        neuronal activity). The head's loop settles in about 25 / time_scale s (with
+        gliotransmission_rate 6 * time_scale per second).
     glutamate_clearance : float
         Omega_c, the clearance rate of the glutamate the row's synapses release (1/s).
     glutamate_set_point : float

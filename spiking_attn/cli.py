@@ -3,7 +3,8 @@
     spiking-attn run [--input FILE.npz] [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S]
                      [--scale X] [--score-sd X] [--causal]
                      [--duration SEC] [--target cpp_standalone|cython|numpy|cuda_standalone] [--astrocyte on|off]
-                     [--astrocyte-model integral|gchi] [--network softmax|random-features] [--features M] [--feature-map NAME]
+                     [--astrocyte-model integral|gchi] [--membrane-noise MV] [--heterogeneity FRACTION]
+                     [--heterogeneous all|r_score|delta_u|threshold|release_quantum] [--input-spikes regular|poisson] [--dale] [--network softmax|random-features] [--features M] [--feature-map NAME]
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
                      [--cache-dir DIR] [--threads N]
     spiking-attn sweep CONFIG.toml --out DIR [--workers N | --scheduler ADDRESS] [--cache-dir DIR] [--retry-failed]
@@ -68,6 +69,7 @@ def build_parser():
     from .circuits.random_features import NORMALISERS, WRITE_MODES
     from .devices import TARGETS
     from .features import FEATURE_MAPS
+    from .circuits.softmax_head import HETEROGENEOUS, INPUT_SPIKES
     from .validation import ASTROCYTE_MODELS, NETWORKS
 
     parser = _Parser(prog="spiking-attn", description="Spiking neuron-astrocyte softmax attention in Brian2.")
@@ -118,6 +120,18 @@ def build_parser():
     run.add_argument("--astrocyte-model", choices=ASTROCYTE_MODELS, default="integral",
                      help="softmax: the integral-controller astrocyte (default) or the G-ChI calcium astrocyte "
                           "(IP3, Ca2+, h) as the feedback loop's sensor, which settles for 2.5 s instead of 0.5 s")
+    run.add_argument("--membrane-noise", type=_finite_float, metavar="MV",
+                     help="softmax, robustness: sigma of white noise on every membrane, in mV (default 0)")
+    run.add_argument("--heterogeneity", type=_finite_float, metavar="FRACTION",
+                     help="softmax, robustness: spread r_score, Delta_u, thresholds and release quanta by "
+                          "1 + FRACTION U(-1, 1) each (default 0)")
+    run.add_argument("--heterogeneous", choices=HETEROGENEOUS,
+                     help="softmax, robustness: spread only this factor with --heterogeneity (default all)")
+    run.add_argument("--input-spikes", choices=INPUT_SPIKES,
+                     help="softmax, robustness: regular LIF input trains (default) or Poisson trains at the same rates")
+    run.add_argument("--dale", action="store_true",
+                     help="softmax, robustness: Dale's law, every neuron excitatory or inhibitory (negative key "
+                          "weights through an inhibitory relay neuron per input neuron)")
     run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
     run.add_argument("--overwrite", action="store_true",
                      help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
@@ -249,7 +263,9 @@ def run_options(args):
         warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr), network=args.network,
         duration=args.duration, target=args.target, astrocyte=args.astrocyte == "on", seed=args.seed,
         features=args.features, feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
-        cache_dir=args.cache_dir, threads=args.threads, causal=args.causal, astrocyte_model=args.astrocyte_model)
+        cache_dir=args.cache_dir, threads=args.threads, causal=args.causal, astrocyte_model=args.astrocyte_model,
+        membrane_noise=args.membrane_noise, heterogeneity=args.heterogeneity, heterogeneous=args.heterogeneous,
+        input_spikes=args.input_spikes, dale=args.dale)
 
 
 def run_problems(args, options):

@@ -167,25 +167,42 @@ import numpy as np
 
 from brian2 import Equations
 
-INPUT_NEURON = Equations("dv/dt = (v_drive - v) / tau_in : volt")
+# White membrane noise (the robustness study's --membrane-noise): sigma_noise is the stationary s.d.
+# of a free leaky membrane of time constant tau; the somata without leak get the input neurons'
+# coefficient, so their potential diffuses by sigma_noise * sqrt(2 t / tau_in) in t.
+MEMBRANE_NOISE = " + sigma_noise * sqrt(2 / {tau}) * xi"
+
+
+def membrane(template, tau, noise):
+    """Equations from ``template`` (its ``{noise}`` filled with :data:`MEMBRANE_NOISE` for time constant
+    ``tau`` when ``noise``, else with nothing)."""
+    return Equations(template.format(noise=MEMBRANE_NOISE.format(tau=tau) if noise else ""))
+
+
+INPUT_MEMBRANE = "dv/dt = (v_drive - v) / tau_in{noise} : volt"
+INPUT_NEURON = membrane(INPUT_MEMBRANE, "tau_in", False)
+# Irregular inputs (--input-spikes poisson): Poisson neurons at the rates the LIF inputs encode.
+POISSON_INPUT = Equations("rate : Hz (constant)")
+POISSON_THRESHOLD = "rand() < rate * dt"
 CONSTANT_DRIVE = Equations("v_drive : volt (constant)")
 TIMED_DRIVE = Equations("v_drive = input_drive(t, i) : volt")
 
-DENDRITE = Equations(
-    """
-    du/dt = -u / tau_d : volt
+DENDRITE_MEMBRANE = """
+    du/dt = -u / tau_d{noise} : volt
     current = key_present * exp(u / delta_u - depression) : 1 (constant over dt)
     depression : 1 (linked)
     key_present : 1 (constant)
     """
-)
+DENDRITE = membrane(DENDRITE_MEMBRANE, "tau_d", False)
 
-SCORE_NEURON = Equations(
-    """
-    dv/dt = r_score * v_theta * current : volt
+# gain: the neuron's own r_score over its own threshold, both relative to the nominal (1 unless
+# the robustness study spreads them).
+SCORE_MEMBRANE = """
+    dv/dt = gain * r_score * v_theta * current{noise} : volt
     current : 1 (linked)
+    gain : 1 (constant)
     """
-)
+SCORE_NEURON = membrane(SCORE_MEMBRANE, "tau_in", False)
 
 ASTROCYTE = Equations(
     """
@@ -230,9 +247,10 @@ GCHI_COUPLING = Equations(
     resting_normaliser : 1 (constant)
     """
 )
-RELEASE_TO_GCHI_ON_PRE = "glutamate_post += glutamate_quantum_post"
+RELEASE_TO_GCHI_ON_PRE = "glutamate_post += spread * glutamate_quantum_post"
 
 INTEGRATOR_NEURON = Equations("v : volt")
+NOISY_INTEGRATOR_NEURON = membrane("dv/dt = 0 * volt / second{noise} : volt", "tau_in", True)
 
 THRESHOLD = "v > v_theta"
 RESET = "v -= v_theta"
@@ -245,7 +263,9 @@ KEY_SYNAPSE_ON_PRE = "u_post += w"
 NORM_SYNAPSE_ON_PRE = "n_post += w"
 
 TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w"
-RELEASE_TO_ASTROCYTE_ON_PRE = "depression_post += release_quantum_post"
+# spread: the synapse's release quantum relative to the nominal (1 unless the robustness study spreads it).
+RELEASE_SYNAPSE = Equations("spread : 1 (constant)")
+RELEASE_TO_ASTROCYTE_ON_PRE = "depression_post += spread * release_quantum_post"
 # The normalisers of the random-feature network write their gate onto every synapse they act
 # on: Synapses acting on Synapses.
 GATE_TO_SYNAPSE = "gate_post = gate_value_pre : 1 (summed)"

@@ -7,7 +7,7 @@ import numpy as np
 
 from .circuits import FeatureParameters, HeadParameters, build_random_features, build_softmax_head
 from .circuits.random_features import synapse_count as feature_synapses
-from .circuits.softmax_head import pair_count, synapse_count as softmax_synapses
+from .circuits.softmax_head import Variability, pair_count, synapse_count as softmax_synapses
 from .decoding import decode, spike_counts
 from .errors import InputError
 from .devices import simulate, stderr_progress
@@ -80,8 +80,12 @@ def _softmax_size(options, heads, tokens, key_tokens, dim, value_dim, parameters
 
 def _softmax_build(problem, options, parameters):
     duration = 1.5 if options.duration is None else options.duration
+    variability = Variability(membrane_noise=options.membrane_noise * 1e-3, heterogeneity=options.heterogeneity,
+                              input_spikes=options.input_spikes, dale=options.dale,
+                              heterogeneous=options.heterogeneous)
     return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
-                              duration=duration, causal=options.causal, astrocyte_model=options.astrocyte_model)
+                              duration=duration, causal=options.causal, astrocyte_model=options.astrocyte_model,
+                              variability=variability)
 
 
 def _feature_parameters(options, parameters):
@@ -161,7 +165,8 @@ def _builder(problem, options, parameters):
 
 def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,
                    features=None, feature_map=None, write=None, normaliser=None, parameters=None,
-                   progress=stderr_progress, cache_dir=None, threads=None, causal=None, astrocyte_model=None):
+                   progress=stderr_progress, cache_dir=None, threads=None, causal=None, astrocyte_model=None,
+                   membrane_noise=None, heterogeneity=None, heterogeneous=None, input_spikes=None, dale=None):
     """Simulate a network on ``problem`` and measure it against exact softmax attention.
 
     Options are checked by :func:`spiking_attn.validation.resolve_options`: None means "not
@@ -200,6 +205,13 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     astrocyte_model : {'integral', 'gchi'}, optional
         Softmax head only: the integral-controller astrocyte (default) or the G-ChI calcium astrocyte
         (settling 2.5 s instead of 0.5 s).
+    membrane_noise, heterogeneity, heterogeneous, input_spikes, dale : optional
+        Softmax head only, for robustness studies: sigma of white membrane noise on every neuron in mV
+        (default 0, at most 10), the spread of r_score, Delta_u, thresholds and release quanta (each
+        times 1 + heterogeneity U(-1, 1); default 0, at most 0.5), which of them to spread ('all',
+        the default, 'r_score', 'delta_u', 'threshold' or 'release_quantum'), 'regular' (default) or
+        'poisson' input spike trains, and Dale's law (negative key weights through inhibitory relay
+        neurons; default False) (see :class:`~spiking_attn.circuits.softmax_head.Variability`).
 
     Returns
     -------
@@ -208,7 +220,9 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     options = resolve_options(warn=progress, network=network, duration=duration, target=target, astrocyte=astrocyte,
                               seed=seed, features=features, feature_map=feature_map, write=write,
                               normaliser=normaliser, cache_dir=cache_dir, threads=threads, causal=causal,
-                              astrocyte_model=astrocyte_model)
+                              astrocyte_model=astrocyte_model, membrane_noise=membrane_noise,
+                              heterogeneity=heterogeneity, heterogeneous=heterogeneous, input_spikes=input_spikes,
+                              dale=dale)
     build, dt = _builder(problem, options, parameters)
     exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal, key_mask=problem.key_mask)
     circuit, recording, timings = simulate(build, target=options.target, dt=dt, progress=progress,
@@ -237,6 +251,11 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
         "target": options.target,
         "astrocyte": options.astrocyte,
         "astrocyte_model": options.astrocyte_model,
+        "membrane_noise": options.membrane_noise,
+        "heterogeneity": options.heterogeneity,
+        "heterogeneous": options.heterogeneous,
+        "input_spikes": options.input_spikes,
+        "dale": options.dale,
         "problem": problem.name,
         "heads": problem.heads,
         "causal": options.causal,

@@ -12,6 +12,10 @@ Z_hat the normalisers; every row of every head is one row (t runs over all of th
                          exact row; finite when a decoded entry is 0)
     argmax_agreement     fraction of rows whose largest entry is at the same key
     row_sum_error_max    max_t |sum_j A_hat_tj - 1|
+    row_sum_error_mean   mean_t |sum_j A_hat_tj - 1|   (the part of the error common to a row: what
+                         per-query factors leave, and the normalising loop removes when it works)
+    within_row_tv_mean   mean_t 1/2 sum_j |A_hat_tj / sum_k A_hat_tk - A_tj|   (the error in the ratios
+                         within a row: what per-key factors leave, which no normalisation removes)
     output_rel_error     ||y_hat - y||_F / ||y||_F   (the absolute error when y = 0)
     normaliser_rel_error mean_t |Z_hat_t / Z_t - 1|
     head_tv_max          largest over heads of the head's mean row TV
@@ -27,6 +31,8 @@ METRIC_DESCRIPTIONS = {
     "row_kl_mean": "mean row KL(A_hat || A), generalised",
     "argmax_agreement": "rows with the same argmax",
     "row_sum_error_max": "largest |row sum - 1|",
+    "row_sum_error_mean": "mean |row sum - 1| (per-query part of the error)",
+    "within_row_tv_mean": "mean row TV after dividing each decoded row by its sum (per-key part)",
     "output_rel_error": "relative L2 error of the output y",
     "normaliser_rel_error": "mean relative error of Z",
     "head_tv_max": "largest mean row TV of a head",
@@ -82,17 +88,21 @@ def row_table(exact, decoded):
     Returns
     -------
     pandas.DataFrame
-        Columns ``head``, ``token``, ``row_tv``, ``row_sum``, ``row_kl``, ``argmax_exact``,
+        Columns ``head``, ``token``, ``row_tv``, ``row_tv_within`` (the TV of the decoded row divided
+        by its sum; the whole row is off when it sums to 0), ``row_sum``, ``row_kl``, ``argmax_exact``,
         ``argmax_decoded``, ``z_exact``, ``z_decoded``.
     """
     A, A_hat = _rows(exact.attention), _rows(decoded.attention)
+    sums = A_hat.sum(axis=1)
+    shape = A_hat / np.where(sums > 0, sums, 1.0)[:, None]
     query_tokens = exact.attention.shape[-2]
     rows = np.arange(A.shape[0])
     return pd.DataFrame({
         "head": rows // query_tokens,
         "token": rows % query_tokens,
         "row_tv": 0.5 * np.abs(A_hat - A).sum(axis=1),
-        "row_sum": A_hat.sum(axis=1),
+        "row_tv_within": 0.5 * np.abs(shape - A).sum(axis=1),
+        "row_sum": sums,
         "row_kl": _generalised_kl(A_hat, A),
         "argmax_exact": A.argmax(axis=1),
         "argmax_decoded": A_hat.argmax(axis=1),
@@ -118,6 +128,8 @@ def attention_metrics(exact, decoded):
         "row_kl_mean": float(rows.row_kl.mean()),
         "argmax_agreement": float(np.mean(rows.argmax_exact == rows.argmax_decoded)),
         "row_sum_error_max": float(np.abs(rows.row_sum - 1).max()),
+        "row_sum_error_mean": float(np.abs(rows.row_sum - 1).mean()),
+        "within_row_tv_mean": float(rows.row_tv_within.mean()),
         "output_rel_error": _relative_l2(decoded.output, exact.output),
         "normaliser_rel_error": float(np.mean(np.abs(rows.z_decoded / rows.z_exact - 1))),
         "head_tv_max": float(rows.groupby("head").row_tv.mean().max()),

@@ -36,6 +36,11 @@ BYTES_PER_SYNAPSE = 250
 
 NETWORKS = ("softmax", "random-features")
 ASTROCYTE_MODELS = ("integral", "gchi")
+MAX_MEMBRANE_NOISE = 10.0  # mV: one threshold
+MAX_HETEROGENEITY = 0.5
+# Options of the softmax head's robustness study, with their defaults.
+VARIABILITY_OPTIONS = {"membrane_noise": 0.0, "heterogeneity": 0.0, "heterogeneous": "all", "input_spikes": "regular",
+                       "dale": False}
 # Options of the random-feature network only, with their defaults.
 FEATURE_OPTIONS = {"features": 1000, "feature_map": "performer", "write": "plastic", "normaliser": "astrocyte"}
 
@@ -111,6 +116,11 @@ class RunOptions:
     target: str = "cpp_standalone"
     astrocyte: bool = True
     astrocyte_model: str = "integral"
+    membrane_noise: float = 0.0
+    heterogeneity: float = 0.0
+    input_spikes: str = "regular"
+    dale: bool = False
+    heterogeneous: str = "all"
     seed: int = 0
     features: int = None
     feature_map: str = None
@@ -184,6 +194,36 @@ def _check_astrocyte_model(model, network, astrocyte):
     return model
 
 
+def _flag(value, label):
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{label} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _fraction(value, label, high):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 <= value <= high:
+        raise InputError(f"{label} must be a number from 0 to {high:g}, got {value!r}")
+    return float(value)
+
+
+def _check_variability(given, network):
+    """The robustness study's options, defaults filled in; any other value is refused for a network
+    other than the softmax head."""
+    misplaced = [name for name, value in given.items() if value is not None and value != VARIABILITY_OPTIONS[name]]
+    if misplaced and network != "softmax":
+        flags = ", ".join("--" + name.replace("_", "-") for name in misplaced)
+        raise InputError(f"{flags} {'applies' if len(misplaced) == 1 else 'apply'} to --network softmax only")
+    values = {name: default if given[name] is None else given[name] for name, default in VARIABILITY_OPTIONS.items()}
+    from .circuits.softmax_head import HETEROGENEOUS, INPUT_SPIKES
+
+    return {"membrane_noise": _fraction(values["membrane_noise"], "membrane noise (mV)", MAX_MEMBRANE_NOISE),
+            "heterogeneity": _fraction(values["heterogeneity"], "heterogeneity", MAX_HETEROGENEITY),
+            "heterogeneous": _choice(values["heterogeneous"], "heterogeneous factor", HETEROGENEOUS),
+            "input_spikes": _choice(values["input_spikes"], "input spikes", INPUT_SPIKES),
+            "dale": _flag(values["dale"], "dale")}
+
+
 def resolve_options(warn=print, **given):
     """Check the options of a run and fill in the defaults.
 
@@ -240,14 +280,14 @@ def resolve_options(warn=print, **given):
         threads = _whole_number(1 if threads is None else threads, "threads", 1, MAX_THREADS)
     astrocyte, causal = given.get("astrocyte", True), given.get("causal", False)
     for label, flag in (("astrocyte", astrocyte), ("causal", causal)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise InputError(f"{label} must be True or False, got {flag!r}")
+        _flag(flag, label)
     astrocyte_model = _check_astrocyte_model(given.get("astrocyte_model", "integral"), network, astrocyte)
+    variability = _check_variability({name: given.get(name) for name in VARIABILITY_OPTIONS}, network)
     check_target(target)
     return RunOptions(network=network, duration=_check_duration(given.get("duration"), network), target=target,
                       astrocyte=bool(astrocyte), astrocyte_model=astrocyte_model, causal=bool(causal), seed=check_seed(given.get("seed", 0)),
                       threads=threads, cache_dir=_check_cache_dir(given.get("cache_dir"), target, warn),
-                      **feature_options)
+                      **variability, **feature_options)
 
 
 def check_size(synapses, label):

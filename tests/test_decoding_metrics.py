@@ -72,6 +72,9 @@ def test_metrics_on_a_known_error():
     assert m["row_kl_mean"] == pytest.approx((kl_row0 + kl_row1) / 2)
     assert m["argmax_agreement"] == 1.0
     assert m["row_sum_error_max"] == pytest.approx(0.25)
+    assert m["row_sum_error_mean"] == pytest.approx((0.1 + 0.25) / 2)
+    # row 0 divided by its sum is [6, 5] / 11, 1/22 from [0.5, 0.5]; row 1 sums to 0.75 and becomes [0, 1]
+    assert m["within_row_tv_mean"] == pytest.approx((1 / 22 + 0.25) / 2)
     assert m["output_rel_error"] == pytest.approx(0.5 / np.sqrt(5))
     assert m["normaliser_rel_error"] == pytest.approx(0.05)
     swapped = Decoded(attention=np.array([[0.6, 0.5], [0.75, 0.0]]), output=decoded.output,

@@ -99,6 +99,53 @@ class HeadParameters(CommonParameters):
         }
 
 
+INPUT_SPIKES = ("regular", "poisson")
+# What --heterogeneity spreads: every factor, or one of them.
+HETEROGENEOUS = ("all", "r_score", "delta_u", "threshold", "release_quantum")
+HETEROGENEITY_STREAM = 0x4E7E  # the seed's second stream: heterogeneity never shifts the phases
+
+
+@dataclass(frozen=True)
+class Variability:
+    """Noise and heterogeneity of the robustness study (all off by default).
+
+    Attributes
+    ----------
+    membrane_noise : float
+        sigma (V) of white noise on every membrane: input neurons, dendrites, score, attention and
+        output somata (``equations.MEMBRANE_NOISE``).
+    heterogeneity : float
+        Each neuron's (or synapse's) r_score, Delta_u, threshold and release quantum is its nominal
+        value times 1 + heterogeneity * U(-1, 1), drawn independently (only the factor named by
+        ``heterogeneous``, unless it is 'all'). A threshold theta (1 + e) of a
+        neuron is realised as its drive divided by 1 + e, which is the same neuron (all potentials
+        scaled), and a dendrite's Delta_u (1 + e) as its key weights divided by 1 + e.
+    input_spikes : {'regular', 'poisson'}
+        The input neurons: regular LIF spike trains (default) or Poisson trains at the same rates.
+    dale : bool
+        Dale's law: every neuron is excitatory or inhibitory. The input neurons make only the
+        positive key synapses; each has an inhibitory relay neuron (fired by its every spike), which
+        makes the negative ones.
+    """
+
+    membrane_noise: float = 0.0
+    heterogeneity: float = 0.0
+    input_spikes: str = "regular"
+    dale: bool = False
+    heterogeneous: str = "all"
+
+    @property
+    def noise(self):
+        return self.membrane_noise > 0
+
+    def spread(self, rng, size, factor):
+        """Factors 1 + heterogeneity * U(-1, 1), one per element, for ``factor`` (one of
+        :data:`HETEROGENEOUS`); ones when another factor alone is spread (drawn all the same, so
+        every factor gets the same draws whichever is chosen)."""
+        draws = self.heterogeneity * rng.uniform(-1.0, 1.0, size)
+        return 1.0 + draws * (self.heterogeneous in ("all", factor))
+
+
 @dataclass
 class Pairs:
     """The (query row, key) pairs that exist in the head, flattened.
@@ -153,6 +200,8 @@ class SoftmaxHead(Circuit):
         The integral-controller astrocyte, or the G-ChI calcium astrocyte as the loop's sensor.
     calcium : GChIParameters
         The G-ChI astrocyte's parameters (used with ``astrocyte_model='gchi'``).
+    variability : Variability
+        Membrane noise, heterogeneity and irregular inputs (robustness study).
     causal : bool
         Whether query t sees keys j <= t only.
     pairs : Pairs
@@ -172,6 +221,7 @@ class SoftmaxHead(Circuit):
     astrocyte: bool
     astrocyte_model: str
     calcium: GChIParameters
+    variability: Variability
     causal: bool
     pairs: Pairs
     input_gain: np.ndarray
@@ -185,7 +235,9 @@ class SoftmaxHead(Circuit):
         p = self.problem
         return {"network": "softmax", "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
                 "dim": p.dim, "value_dim": p.value_dim, "causal": self.causal, "astrocyte": self.astrocyte,
-                "read_seconds": self.read_seconds, **self._astrocyte_settings()}
+                "read_seconds": self.read_seconds, "membrane_noise": self.variability.membrane_noise,
+                "input_spikes": self.variability.input_spikes, "dale": self.variability.dale,
+                **self._astrocyte_settings()}
 
     def summary(self):
         return {
@@ -219,6 +271,8 @@ class SoftmaxHead(Circuit):
         namespace = self.parameters.namespace()
         if self.astrocyte_model == "gchi":
             namespace.update(gchi_namespace(self.calcium))
+        if self.variability.noise:
+            namespace["sigma_noise"] = self.variability.membrane_noise * 1e3 * mV
         return namespace
 
     def describe(self):
@@ -272,36 +326,77 @@ def _gains(largest, rate):
     return np.where(largest > 0, rate / np.where(largest > 0, largest, 1.0), rate)
 
 
-def _input_neurons(q, input_gain, p, rng):
-    """Input neurons (h, t, i, on/off) -> index ((h T_q + t) D + i) 2 + sign, firing at g_in max(+-q, 0)."""
+def _input_neurons(q, input_gain, p, rng, variability, spread):
+    """Input neurons (h, t, i, on/off) -> index ((h T_q + t) D + i) 2 + sign, firing at g_in max(+-q, 0):
+    regular LIF trains, or Poisson trains at the same rates."""
     rates = (input_gain[:, None, None, None] * eq.on_off(q)).ravel()
-    inputs = NeuronGroup(rates.size, eq.INPUT_NEURON + eq.CONSTANT_DRIVE, threshold=eq.THRESHOLD,
-                         reset=eq.INPUT_RESET, method="exact", name="input_neurons")
-    inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV
+    threshold = variability.spread(spread, rates.size, "threshold")
+    if variability.input_spikes == "poisson":
+        inputs = NeuronGroup(rates.size, eq.POISSON_INPUT, threshold=eq.POISSON_THRESHOLD, name="input_neurons")
+        inputs.rate = rates / threshold * Hz
+        return inputs
+    # The precise-timing reset extrapolates a noise-free trajectory: with noise an overshoot past the
+    # threshold would be blown up by v_drive / (v_drive - v_theta), so noisy inputs reset by subtraction.
+    noise = variability.noise
+    inputs = NeuronGroup(rates.size, eq.membrane(eq.INPUT_MEMBRANE, "tau_in", noise) + eq.CONSTANT_DRIVE,
+                         threshold=eq.THRESHOLD, reset=eq.RESET if noise else eq.INPUT_RESET,
+                         method="euler" if noise else "exact", name="input_neurons")
+    inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) / threshold * 1e3 * mV
     inputs.v = rng.uniform(0, 1, rates.size) * p.v_theta * 1e3 * mV
     return inputs
 
 
-def _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng):
+def _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng, variability, spread):
     """Dendrites (one per pair, index = pair; silent for padding keys), their key synapses from the
     row's input neurons, and the score neurons (pair, member) -> index pair * n_score + member."""
     D, P = k.shape[2], p.n_score
     # The dendrites decay after the somata have read them (order=1), so the somata sample u right
     # after the synaptic jumps, where its time-step mean equals the continuous-time mean.
-    dendrites = NeuronGroup(pairs.count, eq.DENDRITE, method="euler", order=1, name="dendrites")
+    dendrites = NeuronGroup(pairs.count, eq.membrane(eq.DENDRITE_MEMBRANE, "tau_d", variability.noise),
+                            method="euler", order=1, name="dendrites")
     dendrites.key_present = key_present[pairs.key].astype(np.float64)
     pair, i_, s_ = np.meshgrid(np.arange(pairs.count), np.arange(D), np.arange(2), indexing="ij")
     sign = 1.0 - 2.0 * s_
     h, j = pairs.head[pair], pairs.key[pair]
-    weight = sign * k[h, j, i_] / (np.sqrt(D) * input_gain[h] * p.tau_d) * p.delta_u
-    keys = Synapses(inputs, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name="key_synapses")
-    keys.connect(i=((pairs.row[pair] * D + i_) * 2 + s_).ravel(), j=pair.ravel())
-    keys.w = weight.ravel() * 1e3 * mV
-    scores = NeuronGroup(pairs.count * P, eq.SCORE_NEURON, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET,
-                         method="euler", name="score_neurons")
+    slope = variability.spread(spread, pairs.count, "delta_u")[pair]
+    weight = (sign * k[h, j, i_] / (np.sqrt(D) * input_gain[h] * p.tau_d) * p.delta_u / slope).ravel()
+    source, target = ((pairs.row[pair] * D + i_) * 2 + s_).ravel(), pair.ravel()
+    if variability.dale:
+        relays, relay_synapses = _inhibitory_relays(inputs, p, variability, spread)
+        keys = [relays, relay_synapses,
+                _key_synapses(inputs, dendrites, source, target, weight, weight > 0, "key_synapses"),
+                _key_synapses(relays, dendrites, source, target, weight, weight < 0, "inhibitory_key_synapses")]
+    else:
+        keys = [_key_synapses(inputs, dendrites, source, target, weight, np.ones(weight.size, bool), "key_synapses")]
+    scores = NeuronGroup(pairs.count * P, eq.membrane(eq.SCORE_MEMBRANE, "tau_in", variability.noise),
+                         threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET, method="euler", name="score_neurons")
+    rate = variability.spread(spread, pairs.count * P, "r_score")
+    threshold = variability.spread(spread, pairs.count * P, "threshold")
+    scores.gain = rate / threshold
     scores.current = linked_var(dendrites, "current", index=np.arange(pairs.count * P) // P)
     scores.v = rng.uniform(0, 1, pairs.count * P) * p.v_theta * 1e3 * mV
-    return [dendrites, keys, scores]
+    return dendrites, keys, scores
+
+
+def _key_synapses(sources, dendrites, source, target, weight, chosen, name):
+    """Key synapses source[chosen] -> dendrite target[chosen] with weight[chosen] (volts)."""
+    synapses = Synapses(sources, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name=name)
+    synapses.connect(i=source[chosen], j=target[chosen])
+    synapses.w = weight[chosen] * 1e3 * mV
+    return synapses
+
+
+def _inhibitory_relays(inputs, p, variability, spread):
+    """Dale's law: one inhibitory neuron per input neuron, fired once by each of its spikes (it starts
+    half a threshold below, and each spike adds one threshold, divided by its threshold factor)."""
+    v_theta = p.v_theta * 1e3 * mV
+    relays = _integrators(len(inputs), variability, "inhibitory_neurons")
+    relays.v = 0.5 * v_theta
+    relay_synapses = Synapses(inputs, relays, eq.STATIC_SYNAPSE, on_pre=eq.TRIPARTITE_SYNAPSE_ON_PRE,
+                              name="relay_synapses")
+    relay_synapses.connect(j="i")
+    relay_synapses.w = v_theta / variability.spread(spread, len(inputs), "threshold")
+    return relays, relay_synapses
 
 
 def gchi_namespace(calcium):
@@ -335,7 +430,7 @@ def _gchi_astrocytes(rows, set_point, calcium):
     return astrocytes, eq.RELEASE_TO_GCHI_ON_PRE
 
 
-def _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p):
+def _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p, variability, spread):
     """One astrocyte per row, closing the loop that normalises it: the row's score neurons release onto
     it, and its depression shunts the row's dendrites. The integral controller counts releases
     itself; the G-ChI astrocyte senses their glutamate through its Ca2+ and integrates the Ca2+ error."""
@@ -348,39 +443,46 @@ def _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p
     dendrites.depression = linked_var(astrocytes, "depression", index=pairs.row)
     objects = [astrocytes]
     if astrocyte:
-        release_to_astrocyte = Synapses(scores, astrocytes, on_pre=on_release, name="release_to_astrocyte")
+        release_to_astrocyte = Synapses(scores, astrocytes, eq.RELEASE_SYNAPSE, on_pre=on_release,
+                                        name="release_to_astrocyte")
         release_to_astrocyte.connect(i=np.arange(len(scores)), j=np.repeat(pairs.row, p.n_score))
+        release_to_astrocyte.spread = variability.spread(spread, len(scores), "release_quantum")
         objects.append(release_to_astrocyte)
     return objects
 
 
-def _readout(v, pairs, scores, value_gain, p, rng):
+def _integrators(size, variability, name):
+    """Integrate-and-fire somata without leak (with membrane noise if asked)."""
+    model = eq.NOISY_INTEGRATOR_NEURON if variability.noise else eq.INTEGRATOR_NEURON
+    return NeuronGroup(size, model, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET, method="euler", name=name)
+
+
+def _readout(v, pairs, scores, value_gain, p, rng, variability, spread):
     """Attention neurons (index = pair) behind the tripartite synapses, and output neurons
     (row, d, on/off) -> index (row Dv + d) 2 + sign, fed by attention (row, j) with weight
-    v_theta c max(+-v_jd, 0)."""
+    v_theta c max(+-v_jd, 0) (each weight divided by its target's threshold factor)."""
     v_theta = p.v_theta * 1e3 * mV
-    attention = NeuronGroup(pairs.count, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET,
-                            name="attention_neurons")
+    attention = _integrators(pairs.count, variability, "attention_neurons")
     attention.v = rng.uniform(0, 1, pairs.count) * v_theta
     tripartite = Synapses(scores, attention, eq.STATIC_SYNAPSE, on_pre=eq.TRIPARTITE_SYNAPSE_ON_PRE,
                           name="tripartite_synapses")
     tripartite.connect(i=np.arange(len(scores)), j=np.arange(len(scores)) // p.n_score)
     w_att = p.attention_rate(pairs.keys) / p.set_point(pairs.keys)
-    tripartite.w = np.repeat(w_att[pairs.row], p.n_score) * v_theta
+    tripartite.w = np.repeat(w_att[pairs.row] / variability.spread(spread, pairs.count, "threshold"), p.n_score) * v_theta
     rows, Dv = pairs.keys.size, v.shape[2]
-    outputs = NeuronGroup(rows * Dv * 2, eq.INTEGRATOR_NEURON, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET,
-                          name="output_neurons")
+    outputs = _integrators(rows * Dv * 2, variability, "output_neurons")
     outputs.v = rng.uniform(0, 1, rows * Dv * 2) * v_theta
     pair, d_, s_ = np.meshgrid(np.arange(pairs.count), np.arange(Dv), np.arange(2), indexing="ij")
     h, j = pairs.head[pair], pairs.key[pair]
     values = Synapses(attention, outputs, eq.STATIC_SYNAPSE, on_pre=eq.VALUE_SYNAPSE_ON_PRE, name="value_synapses")
     values.connect(i=pair.ravel(), j=((pairs.row[pair] * Dv + d_) * 2 + s_).ravel())
-    values.w = (value_gain[h] * eq.on_off(v)[h, j, d_, s_]).ravel() * v_theta
+    threshold = variability.spread(spread, rows * Dv * 2, "threshold").reshape(rows, Dv, 2)
+    values.w = (value_gain[h] * eq.on_off(v)[h, j, d_, s_] / threshold[pairs.row[pair], d_, s_]).ravel() * v_theta
     return attention, [tripartite, values], outputs
 
 
 def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5, causal=False,
-                       astrocyte_model="integral", calcium=GChIParameters()):
+                       astrocyte_model="integral", calcium=GChIParameters(), variability=Variability()):
     """Build the Brian2 network of a softmax head for ``problem``.
 
     Parameters
@@ -402,6 +504,8 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         The integral-controller astrocyte (default), or the G-ChI calcium astrocyte as the loop's
         sensor (with ``calcium`` and its settling time ``calcium.settle``).
     calcium : GChIParameters
+    variability : Variability
+        Membrane noise, heterogeneity (drawn from the seed's second stream) and Poisson inputs.
 
     Returns
     -------
@@ -410,14 +514,15 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     p = parameters
     q, k, v = problem.per_head()
     rng = np.random.default_rng(seed)
+    spread = np.random.default_rng([HETEROGENEITY_STREAM, seed])
     pairs = Pairs.of(problem.heads, problem.tokens, problem.key_tokens, causal)
     input_gain = _gains(np.abs(q).max(axis=(1, 2)), p.input_rate)
     value_gain = _gains(np.abs(v).max(axis=(1, 2)), 1.0)
-    inputs = _input_neurons(q, input_gain, p, rng)
+    inputs = _input_neurons(q, input_gain, p, rng, variability, spread)
     key_present = np.ones(problem.key_tokens, dtype=bool) if problem.key_mask is None else problem.key_mask
-    dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng)
-    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p)
-    attention, synapses, outputs = _readout(v, pairs, scores, value_gain, p, rng)
+    dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng, variability, spread)
+    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p, variability, spread)
+    attention, synapses, outputs = _readout(v, pairs, scores, value_gain, p, rng, variability, spread)
     monitors = {
         "input": SpikeMonitor(inputs, name="input_spikes"),
         "score": SpikeMonitor(scores, name="score_spikes"),
@@ -425,9 +530,9 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         "output": SpikeMonitor(outputs, name="output_spikes"),
         "astrocyte": StateMonitor(astrocytes[0], "inverse_normaliser", record=True, name="astrocyte_trace"),
     }
-    network = Network(inputs, dendrites, keys, scores, *astrocytes, attention, *synapses, outputs,
+    network = Network(inputs, dendrites, *keys, scores, *astrocytes, attention, *synapses, outputs,
                       *monitors.values())
     return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
-                       astrocyte_model=astrocyte_model, calcium=calcium, causal=causal,
+                       astrocyte_model=astrocyte_model, calcium=calcium, variability=variability, causal=causal,
                        pairs=pairs, input_gain=input_gain, value_gain=value_gain, read_seconds=duration,
                        monitors=monitors)
