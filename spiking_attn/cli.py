@@ -97,7 +97,8 @@ def build_parser():
                           "i.e. q and k entries of s.d. 0.5)")
     run.add_argument("--duration", type=_positive_float, metavar="SEC",
                      help="read (counting) window in seconds: softmax, for all rows after 0.5 s of settling "
-                          "(default 1.5); random-features, per query after 0.4 s (default 0.4)")
+                          "(2.5 s with --astrocyte-model gchi; default 1.5); random-features, per query after "
+                          "0.4 s (default 0.4)")
     run.add_argument("--causal", action="store_true",
                      help="causal (decoder) attention: query t sees keys j <= t only; masked pairs have no "
                           "neurons or synapses, so their weight is exactly 0")
