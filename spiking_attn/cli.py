@@ -2,7 +2,7 @@
 
     spiking-attn run [--input FILE.npz] [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S]
                      [--scale X] [--score-sd X] [--causal]
-                     [--duration SEC] [--target cpp_standalone|cython|numpy|cuda_standalone] [--astrocyte on|off]
+                     [--duration SEC] [--settle SEC] [--target cpp_standalone|cython|numpy|cuda_standalone] [--astrocyte on|off]
                      [--astrocyte-model integral|gchi] [--membrane-noise MV] [--heterogeneity FRACTION]
                      [--heterogeneous all|r_score|delta_u|threshold|release_quantum] [--input-spikes regular|poisson] [--dale] [--network softmax|random-features] [--features M] [--feature-map NAME]
                      [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
@@ -99,6 +99,9 @@ def build_parser():
                      help="read (counting) window in seconds: softmax, for all rows after 0.5 s of settling "
                           "(2.5 s with --astrocyte-model gchi; default 1.5); random-features, per query after "
                           "0.4 s (default 0.4)")
+    run.add_argument("--settle", type=_positive_float, metavar="SEC",
+                     help="softmax: settling time before the read window (default 0.5; 2.5 with --astrocyte-model "
+                          "gchi, whose loop climbs about 3.8 per second: give it more for wide score ranges)")
     run.add_argument("--causal", action="store_true",
                      help="causal (decoder) attention: query t sees keys j <= t only; masked pairs have no "
                           "neurons or synapses, so their weight is exactly 0")
@@ -262,7 +265,7 @@ def run_options(args):
 
     return resolve_options(
         warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr), network=args.network,
-        duration=args.duration, target=args.target, astrocyte=args.astrocyte == "on", seed=args.seed,
+        duration=args.duration, settle=args.settle, target=args.target, astrocyte=args.astrocyte == "on", seed=args.seed,
         features=args.features, feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
         cache_dir=args.cache_dir, threads=args.threads, causal=args.causal, astrocyte_model=args.astrocyte_model,
         membrane_noise=args.membrane_noise, heterogeneity=args.heterogeneity, heterogeneous=args.heterogeneous,

@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 import brian2
 import numpy as np
 
+from .calcium import GChIParameters
 from .circuits import FeatureParameters, HeadParameters, build_random_features, build_softmax_head
 from .circuits.random_features import synapse_count as feature_synapses
 from .circuits.softmax_head import Variability, pair_count, synapse_count as softmax_synapses
@@ -80,12 +81,15 @@ def _softmax_size(options, heads, tokens, key_tokens, dim, value_dim, parameters
 
 def _softmax_build(problem, options, parameters):
     duration = 1.5 if options.duration is None else options.duration
+    calcium = GChIParameters()
+    if options.settle is not None:
+        parameters, calcium = replace(parameters, settle=options.settle), replace(calcium, settle=options.settle)
     variability = Variability(membrane_noise=options.membrane_noise * 1e-3, heterogeneity=options.heterogeneity,
                               input_spikes=options.input_spikes, dale=options.dale,
                               heterogeneous=options.heterogeneous)
     return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
                               duration=duration, causal=options.causal, astrocyte_model=options.astrocyte_model,
-                              variability=variability)
+                              calcium=calcium, variability=variability)
 
 
 def _feature_parameters(options, parameters):
@@ -163,7 +167,8 @@ def _builder(problem, options, parameters):
     return (lambda: kind.build(problem, options, parameters)), parameters.dt
 
 
-def run_experiment(problem, network="softmax", duration=None, target="cpp_standalone", astrocyte=True, seed=0,
+def run_experiment(problem, network="softmax", duration=None, settle=None, target="cpp_standalone", astrocyte=True,
+                   seed=0,
                    features=None, feature_map=None, write=None, normaliser=None, parameters=None,
                    progress=stderr_progress, cache_dir=None, threads=None, causal=None, astrocyte_model=None,
                    membrane_noise=None, heterogeneity=None, heterogeneous=None, input_spikes=None, dale=None):
@@ -181,6 +186,9 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     duration : float, optional
         Read (counting) window in seconds: for the whole head (default 1.5 s, after 0.5 s of
         settling), or per query for the random-feature network (default 0.4 s).
+    settle : float, optional
+        Softmax head only: the settling time before the read window (s; default 0.5, or 2.5 with the
+        G-ChI astrocyte).
     target : str
         Brian2 target: 'cpp_standalone', 'cython', 'numpy' or 'cuda_standalone'.
     astrocyte : bool
@@ -217,7 +225,8 @@ def run_experiment(problem, network="softmax", duration=None, target="cpp_standa
     -------
     Result
     """
-    options = resolve_options(warn=progress, network=network, duration=duration, target=target, astrocyte=astrocyte,
+    options = resolve_options(warn=progress, network=network, duration=duration, settle=settle, target=target,
+                              astrocyte=astrocyte,
                               seed=seed, features=features, feature_map=feature_map, write=write,
                               normaliser=normaliser, cache_dir=cache_dir, threads=threads, causal=causal,
                               astrocyte_model=astrocyte_model, membrane_noise=membrane_noise,

@@ -113,6 +113,7 @@ class RunOptions:
 
     network: str = "softmax"
     duration: float = None
+    settle: float = None
     target: str = "cpp_standalone"
     astrocyte: bool = True
     astrocyte_model: str = "integral"
@@ -166,6 +167,19 @@ def _check_duration(duration, network):
     elif duration < 1e-3:
         raise InputError(f"duration {duration:g} s is shorter than 1 ms; nothing could be counted")
     return float(duration)
+
+
+def _check_settle(settle, network):
+    """The softmax head's settling time (s), or None for its default."""
+    if settle is None:
+        return None
+    if network != "softmax":
+        raise InputError("--settle applies to --network softmax only (the random-feature network settles each "
+                         "query for a fixed 0.4 s)")
+    if isinstance(settle, bool) or not isinstance(settle, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(settle) or not 0 < settle <= MAX_DURATION:
+        raise InputError(f"settle must be a positive number of seconds up to {MAX_DURATION:g}, got {settle!r}")
+    return float(settle)
 
 
 def _check_cache_dir(cache_dir, target, warn):
@@ -284,7 +298,8 @@ def resolve_options(warn=print, **given):
     astrocyte_model = _check_astrocyte_model(given.get("astrocyte_model", "integral"), network, astrocyte)
     variability = _check_variability({name: given.get(name) for name in VARIABILITY_OPTIONS}, network)
     check_target(target)
-    return RunOptions(network=network, duration=_check_duration(given.get("duration"), network), target=target,
+    return RunOptions(network=network, duration=_check_duration(given.get("duration"), network),
+                      settle=_check_settle(given.get("settle"), network), target=target,
                       astrocyte=bool(astrocyte), astrocyte_model=astrocyte_model, causal=bool(causal), seed=check_seed(given.get("seed", 0)),
                       threads=threads, cache_dir=_check_cache_dir(given.get("cache_dir"), target, warn),
                       **variability, **feature_options)

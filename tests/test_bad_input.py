@@ -97,6 +97,8 @@ CASES = {
     "too-large-for-memory": (lambda d: ["run", "--tokens", "100000"], "more than this machine's"),
     "causal-cross-attention": (lambda d: ["run", "--causal", "--tokens", "4", "--key-tokens", "6"],
                                "--causal needs as many queries as keys"),
+    "settle-with-random-features": (lambda d: ["run", "--network", "random-features", "--settle", "1"],
+                                    "--settle applies to --network softmax only"),
     "gchi-with-random-features": (lambda d: ["run", "--network", "random-features", "--astrocyte-model", "gchi"],
                                   "--astrocyte-model gchi applies to --network softmax only"),
     "gchi-astrocyte-off": (lambda d: ["run", "--astrocyte-model", "gchi", "--astrocyte", "off"],
