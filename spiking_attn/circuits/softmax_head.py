@@ -116,10 +116,11 @@ class Variability:
         output somata (``equations.MEMBRANE_NOISE``).
     heterogeneity : float
         Each neuron's (or synapse's) r_score, Delta_u, threshold and release quantum is its nominal
-        value times 1 + heterogeneity * U(-1, 1), drawn independently (only the factor named by
-        ``heterogeneous``, unless it is 'all'). A threshold theta (1 + e) of a
+        value times 1 + heterogeneity * U(-1, 1), drawn independently. A threshold theta (1 + e) of a
         neuron is realised as its drive divided by 1 + e, which is the same neuron (all potentials
         scaled), and a dendrite's Delta_u (1 + e) as its key weights divided by 1 + e.
+    heterogeneous : {'all', 'r_score', 'delta_u', 'threshold', 'release_quantum'}
+        Which of those factors ``heterogeneity`` spreads (default all of them).
     input_spikes : {'regular', 'poisson'}
         The input neurons: regular LIF spike trains (default) or Poisson trains at the same rates.
     dale : bool
@@ -201,7 +202,7 @@ class SoftmaxHead(Circuit):
     calcium : GChIParameters
         The G-ChI astrocyte's parameters (used with ``astrocyte_model='gchi'``).
     variability : Variability
-        Membrane noise, heterogeneity and irregular inputs (robustness study).
+        Membrane noise, heterogeneity, irregular inputs and Dale's law (robustness study).
     causal : bool
         Whether query t sees keys j <= t only.
     pairs : Pairs
@@ -505,7 +506,8 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         sensor (with ``calcium`` and its settling time ``calcium.settle``).
     calcium : GChIParameters
     variability : Variability
-        Membrane noise, heterogeneity (drawn from the seed's second stream) and Poisson inputs.
+        Membrane noise, heterogeneity (drawn from the seed's second stream), Poisson inputs and
+        Dale's law.
 
     Returns
     -------
