@@ -23,6 +23,7 @@ sees (uM)::
 (Gamma_A is clipped to [0, 1] inside its equation, as in the Brian2 examples.)
 """
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 import numpy as np
 from brian2 import second, umolar
@@ -153,6 +154,13 @@ def steady_state(glutamate, parameters=GChIParameters()):
     if converged != 1:
         raise RuntimeError(f"no G-ChI steady state found at glutamate {glutamate:g} uM: {message}")
     return state
+
+
+@lru_cache(maxsize=16)
+def set_point_state(parameters=GChIParameters()):
+    """The resting state (Gamma_A, I, C, h) under the glutamate set point ``glutamate_set_point``:
+    where the head's astrocytes start, and whose C is the loop's C_set (computed once per parameters)."""
+    return tuple(steady_state(parameters.glutamate_set_point, parameters))
 
 
 def eigenvalues(glutamate, parameters=GChIParameters()):

@@ -23,7 +23,7 @@ from brian2 import (
 )
 
 from .. import equations as eq
-from ..calcium import GChIParameters, steady_state
+from ..calcium import GChIParameters, set_point_state
 from ..decoding import Recording, trace_every_millisecond
 from ..problems import Problem
 from .base import Circuit
@@ -408,7 +408,7 @@ def gchi_namespace(calcium):
         **calcium.namespace(),
         "glutamate_clearance": calcium.glutamate_clearance * Hz,
         "gliotransmission_rate": calcium.gliotransmission_rate * Hz,
-        "C_set": steady_state(calcium.glutamate_set_point, calcium)[2] * umolar,
+        "C_set": set_point_state(calcium)[2] * umolar,
     }
 
 
@@ -424,7 +424,7 @@ def _gchi_astrocytes(rows, set_point, calcium):
     """G-ChI astrocytes, started at their resting state under the set-point glutamate: each release
     adds Y_set Omega_c / R_set of glutamate (so the row's mean glutamate is Y_set at R_set)."""
     astrocytes = NeuronGroup(rows, eq.GCHI + eq.GCHI_COUPLING, method="rk4", name="astrocytes")
-    gamma, ip3, ca, h = steady_state(calcium.glutamate_set_point, calcium)
+    gamma, ip3, ca, h = set_point_state(calcium)
     astrocytes.Gamma_A, astrocytes.I, astrocytes.C, astrocytes.h = gamma, ip3 * umolar, ca * umolar, h
     astrocytes.glutamate = calcium.glutamate_set_point * umolar
     astrocytes.glutamate_quantum = calcium.glutamate_set_point * calcium.glutamate_clearance / set_point * umolar
