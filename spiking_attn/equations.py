@@ -193,7 +193,6 @@ DENDRITE_MEMBRANE = """
     depression : 1 (linked)
     key_present : 1 (constant)
     """
-DENDRITE = membrane(DENDRITE_MEMBRANE, "tau_d", False)
 
 # gain: the neuron's own r_score over its own threshold, both relative to the nominal (1 unless
 # the robustness study spreads them).
@@ -202,7 +201,6 @@ SCORE_MEMBRANE = """
     current : 1 (linked)
     gain : 1 (constant)
     """
-SCORE_NEURON = membrane(SCORE_MEMBRANE, "tau_in", False)
 
 ASTROCYTE = Equations(
     """

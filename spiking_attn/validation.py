@@ -149,14 +149,20 @@ def _choice(value, label, choices):
     return value
 
 
+def _positive_seconds(value, label):
+    """``value`` as a float, or InputError unless it is a positive number of seconds up to MAX_DURATION."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(value) or value <= 0:
+        raise InputError(f"{label} must be a positive number of seconds, got {value!r}")
+    if value > MAX_DURATION:
+        raise InputError(f"{label} {value:g} s is above the limit of {MAX_DURATION:g} s")
+    return float(value)
+
+
 def _check_duration(duration, network):
     if duration is None:
         return None
-    if isinstance(duration, bool) or not isinstance(duration, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(duration) or duration <= 0:
-        raise InputError(f"duration must be a positive number of seconds, got {duration!r}")
-    if duration > MAX_DURATION:
-        raise InputError(f"duration {duration:g} s is above the limit of {MAX_DURATION:g} s")
+    duration = _positive_seconds(duration, "duration")
     if network == "random-features":
         from .circuits import FeatureParameters
 
@@ -176,10 +182,7 @@ def _check_settle(settle, network):
     if network != "softmax":
         raise InputError("--settle applies to --network softmax only (the random-feature network settles each "
                          "query for a fixed 0.4 s)")
-    if isinstance(settle, bool) or not isinstance(settle, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(settle) or not 0 < settle <= MAX_DURATION:
-        raise InputError(f"settle must be a positive number of seconds up to {MAX_DURATION:g}, got {settle!r}")
-    return float(settle)
+    return _positive_seconds(settle, "settle")
 
 
 def _check_cache_dir(cache_dir, target, warn):
