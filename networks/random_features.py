@@ -2,6 +2,8 @@
 
 Run:  python networks/random_features.py [--features 1000] [--feature-map performer] [--write plastic]
                                          [--tokens 16] [--dim 16] [--seed 0] [--target cpp_standalone]
+                                         [--figure random_features.png]
+      (every option of `spiking-attn run`, with --network random-features; --help lists them)
 
 Problem. Queries, keys and values (T x D) with q and k entries of s.d. 0.5 (scores of s.d. 0.25),
 values N(0, 1). Tokens enter scaled by D^(-1/4), so the random-feature kernel approximates
@@ -28,39 +30,13 @@ Decoding. Readout spike counts in each query's window divided by fixed gains; th
 is its mean over the window. Everything is compared with the rate model (same W, b, m) and with
 exact softmax attention.
 """
-import argparse
 
-from spiking_attn.circuits.random_features import WRITE_MODES
-from spiking_attn.devices import TARGETS
+from spiking_attn.api import run_network_script
 from spiking_attn.errors import exit_on_input_error
-from spiking_attn.experiment import run_experiment
-from spiking_attn.features import FEATURE_MAPS
-from spiking_attn.figures import check_figure_path, feature_figure, save_figure
-from spiking_attn.metrics import metrics_table
-from spiking_attn.problems import random_problem
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--features", type=int, default=1000)
-    parser.add_argument("--feature-map", choices=FEATURE_MAPS, default="performer")
-    parser.add_argument("--write", choices=WRITE_MODES, default="plastic")
-    parser.add_argument("--tokens", type=int, default=16)
-    parser.add_argument("--dim", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
-    parser.add_argument("--figure", default="random_features.png")
-    args = parser.parse_args()
-    check_figure_path(args.figure)
-
-    problem = random_problem(args.tokens, args.dim, seed=args.seed, score_sd=0.25)
-    result = run_experiment(problem, network="random-features", features=args.features,
-                            feature_map=args.feature_map, write=args.write, target=args.target, seed=args.seed)
-    print(metrics_table(result.metrics).to_string(index=False))
-    save_figure(feature_figure(result), args.figure)
-    s = result.summary
-    print(f"figure: {args.figure}; simulated {s['simulated_seconds']:g} s; "
-          f"build {s['build_seconds']:.1f} s, run {s['run_seconds']:.1f} s")
+    run_network_script(__doc__.splitlines()[0], "random_features.png", network="random-features")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Spiking softmax attention with astrocyte normalisation — methods, as a script.
 
 Run:  python networks/softmax_head.py [--tokens 16] [--dim 16] [--seed 0] [--target cpp_standalone]
-                                       [--astrocyte-model integral|gchi]
+                                       [--astrocyte-model integral|gchi|li-rinzel] [--figure softmax_head.png]
+      (every option of `spiking-attn run`; --help lists them)
 
 Problem. Queries, keys and values (T x D, T x D, T x Dv) with N(0, 1) entries, so the scores
 s_tj = q_t . k_j / sqrt(D) have a standard deviation of about 1.
@@ -25,57 +26,28 @@ Every query row t is read in parallel by its own copy of the circuit:
    glutamate, cleared at 40 / s, whose mean is 10 uM at the set point; its Ca2+ rises monotonically
    with the glutamate, without oscillating, and gliotransmission raises c_t at
    kappa_g (Ca - Ca_set) / Ca_set (kappa_g = 60 / s), which holds the same set point.
+   With --astrocyte-model li-rinzel it is the Li-Rinzel model (IP3, Ca2+ and the IP3 receptors' gate h;
+   Ca2+ rates 20 times the published ones, IP3 lifetime 40 ms): each release adds an IP3 quantum, whose
+   mean is 0.2 uM at the set point, where the resting state is a stable node; gliotransmission raises
+   c_t at kappa_g ln(Ca / Ca_set) (kappa_g = 8 / s).
 5. Attention: each release moves attention neuron (t, j) by R_att / R_set thresholds, so it fires at
    R_att * A_tj (R_att = 1000 Hz for T = 16); with one-hot values these rates are the attention matrix.
 6. Output: attention neuron (t, j) excites output pair (t, d) with weight proportional to
    max(+-v_jd, 0); the on-minus-off rate is proportional to y_td = sum_j A_tj v_jd.
 
-Protocol. 0.5 s of settling from rest (2.5 s with the G-ChI astrocyte), then a 1.5 s read window
-(dt = 0.1 ms).
+Protocol. 0.5 s of settling from rest (2.5 s with the G-ChI astrocyte, 3 s with the Li-Rinzel one),
+then a 1.5 s read window (dt = 0.1 ms).
 
 Decoding. Spike counts in the read window divided by fixed gains known before the run:
 A_hat = n_att / (R_att W), y_hat = (n_on - n_off) / (R_att c W), Z_hat = T / mean of exp(-c_t).
 """
-import argparse
 
-from spiking_attn.circuits import HeadParameters, build_softmax_head
-from spiking_attn.decoding import decode
-from spiking_attn.devices import TARGETS, simulate
+from spiking_attn.api import run_network_script
 from spiking_attn.errors import exit_on_input_error
-from spiking_attn.experiment import Result
-from spiking_attn.figures import attention_figure, check_figure_path, save_figure
-from spiking_attn.metrics import attention_metrics, metrics_table
-from spiking_attn.problems import random_problem
-from spiking_attn.reference import softmax_attention
-from spiking_attn.validation import ASTROCYTE_MODELS
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tokens", type=int, default=16)
-    parser.add_argument("--dim", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--duration", type=float, default=1.5, help="read window (s)")
-    parser.add_argument("--target", choices=TARGETS, default="cpp_standalone")
-    parser.add_argument("--astrocyte-model", choices=ASTROCYTE_MODELS, default="integral")
-    parser.add_argument("--figure", default="softmax_head.png")
-    args = parser.parse_args()
-    check_figure_path(args.figure)
-
-    problem = random_problem(args.tokens, args.dim, seed=args.seed)
-    exact = softmax_attention(problem.q, problem.k, problem.v)
-    parameters = HeadParameters()
-    circuit, recording, timings = simulate(
-        lambda: build_softmax_head(problem, parameters, seed=args.seed, duration=args.duration,
-                                   astrocyte_model=args.astrocyte_model),
-        target=args.target, dt=parameters.dt)
-    decoded = decode(recording)
-    metrics = attention_metrics(exact, decoded)
-    print(metrics_table(metrics).to_string(index=False))
-    summary = {"target": args.target, "astrocyte": True, **circuit.summary()}
-    result = Result(problem, exact, decoded, recording, metrics, summary)
-    save_figure(attention_figure(result), args.figure)
-    print(f"figure: {args.figure}; build {timings.build_seconds:.1f} s, run {timings.run_seconds:.1f} s")
+    run_network_script(__doc__.splitlines()[0], "softmax_head.png")
 
 
 if __name__ == "__main__":

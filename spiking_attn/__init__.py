@@ -1,28 +1,28 @@
 """spiking_attn: transformer self-attention from spiking neurons and astrocytes, in Brian2.
 
-Modules
--------
-reference   exact softmax attention (NumPy)
-problems    seeded random problems, .npz loading and saving
-validation  checks of every array and option a user hands in
-equations   every model equation, with units and documentation
-circuits    builders of the Brian2 networks
-devices     targets (cpp_standalone, cython, numpy): build, run, record
-decoding    spike counts -> attention, output, normaliser
-metrics     errors against exact softmax, as pandas tables
-figures     heatmaps, rasters, astrocyte traces
-experiment  one run end to end, and writing its results
-output      result folders: staging, the marker that recognises them, strict JSON
-sweep       declarative sweeps on Dask, runs.parquet and rows.parquet
-report      figures and report.md from a sweep
-api         run_problem(q, k, v, ...) and run_sweep(config, out) for notebooks (also spiking_attn.run_problem, ...)
-cli         the ``spiking-attn`` command
+Layers, bottom to top (imports only go down; ``lint-imports`` checks it, docs/developing.md draws it):
+
+science     errors, option (how run options are declared), validation (array checks), reference
+            (exact softmax), problems, equations, decoding, metrics, features, encoder, output
+            (result folders), figures
+circuits    the circuit kinds and their registry (softmax_head, random_features), the astrocyte
+            models and theirs (circuits/astrocytes)
+devices     targets (cpp_standalone, cuda_standalone, cython, numpy): build, run, record; cache
+experiment  the options of a run, one run end to end, writing its results
+front ends  arguments (the `run` flags), sweep, report, transformer, api, cli
 
 The science (equations and derivations) is in docs/model.md; every bad input and its message in
 docs/errors.md.
 """
-__version__ = "0.2.0"
+from .version import __version__
 
-from .api import run_problem, run_sweep  # noqa: E402  (light: they import the simulator when called)
+__all__ = ["__version__", "run_problem", "run_sweep", "simulate_problem"]
 
-__all__ = ["run_problem", "run_sweep"]
+
+def __getattr__(name):
+    """The API's functions, imported when first used (importing them imports the simulator)."""
+    if name in ("run_problem", "run_sweep", "simulate_problem"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'spiking_attn' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""The Python API, for notebooks: one problem from arrays, or a sweep from a dict, without the CLI.
+"""The Python API, for notebooks and scripts: a problem from arrays, a Problem, or a sweep from a dict,
+without the command line.
 
     import spiking_attn as sa
 
@@ -8,13 +9,56 @@
 
     runs = sa.run_sweep({"run": {"tokens": 8}, "grid": {"seed": [0, 1], "scale": [1, 2]}}, "results/my-sweep")
 
-Errors in the input raise :class:`spiking_attn.errors.InputError` with the same one-line message the
-command line prints.
+The keyword options are those of ``spiking-attn run``, declared once
+(:data:`spiking_attn.experiment.RUN_OPTIONS`); the docstrings below list them. Errors in the input
+raise :class:`spiking_attn.errors.InputError` with the same one-line message the command line prints.
 """
+from .arguments import Parser, add_run_arguments, run_options, run_problems
+from .circuits import circuit_kind
+from .devices import stderr_progress
+from .errors import InputError
+from .experiment import RUN_OPTIONS, resolve_options, run_experiment
+from .figures import check_figure_path, save_figure
+from .problems import validate
+from .sweep import execute, load_config
 
 
-def run_problem(q, k, v, scale=1.0, name="arrays", **options):
-    """Simulate the spiking head on arrays and compare it with exact softmax attention.
+def _options_doc():
+    """The keyword options, one entry each, from their declarations."""
+    lines = []
+    for option in RUN_OPTIONS:
+        default = "" if option.default is None else f"; default {option.default!r}"
+        lines.append(f"    {option.name} : {option.kind}{default}\n        {option.help}.")
+    return "\n".join(lines)
+
+
+def simulate_problem(problem, parameters=None, progress=stderr_progress, **options):
+    """Simulate a circuit on a :class:`~spiking_attn.problems.Problem` and compare it with exact softmax.
+
+    Parameters
+    ----------
+    problem : Problem
+        From :func:`spiking_attn.problems.random_problem`, ``load_problem`` or ``validate``.
+    parameters : HeadParameters or FeatureParameters, optional
+        The circuit's parameters (default: its defaults).
+    progress : callable
+        Receives progress lines and warnings (default: standard error).
+    **options
+        The options of ``spiking-attn run`` (None or absent: the default)::
+
+{options}
+
+    Returns
+    -------
+    spiking_attn.experiment.Result
+        ``.table`` (metrics DataFrame), ``.rows`` (per-row DataFrame), ``.attention`` and
+        ``.output`` (decoded), ``.exact`` (exact softmax), ``.summary`` (as in summary.json).
+    """
+    return run_experiment(problem, resolve_options(warn=progress, **options), parameters, progress=progress)
+
+
+def run_problem(q, k, v, scale=1.0, name="arrays", parameters=None, progress=stderr_progress, **options):
+    """Simulate a circuit on arrays and compare it with exact softmax attention.
 
     Parameters
     ----------
@@ -24,21 +68,15 @@ def run_problem(q, k, v, scale=1.0, name="arrays", **options):
         Multiply the queries by ``scale`` (every score scales by it).
     name : str
         Name of the problem in messages and the summary.
-    **options
-        Options of :func:`spiking_attn.experiment.run_experiment`: network, duration, target,
-        astrocyte, seed, features, feature_map, write, normaliser, cache_dir, threads, causal.
+    parameters, progress, **options
+        As for :func:`simulate_problem`.
 
     Returns
     -------
     spiking_attn.experiment.Result
-        ``.table`` (metrics DataFrame), ``.rows`` (per-row DataFrame), ``.attention`` and
-        ``.output`` (decoded), ``.exact`` (exact softmax), ``.summary`` (as in summary.json).
     """
-    from .experiment import run_experiment
-    from .problems import validate
-
     problem = validate(q, k, v, name=name)
-    return run_experiment(problem.scaled(scale) if scale != 1 else problem, **options)
+    return simulate_problem(problem.scaled(scale) if scale != 1 else problem, parameters, progress, **options)
 
 
 def run_sweep(config, out, workers=None, scheduler=None, cache_dir=None, retry_failed=False):
@@ -59,7 +97,56 @@ def run_sweep(config, out, workers=None, scheduler=None, cache_dir=None, retry_f
     pandas.DataFrame
         One row per point (``rows.parquet`` beside it has one row per query row).
     """
-    from .sweep import execute, load_config
-
     return execute(load_config(config), out, workers=workers, scheduler=scheduler, cache_dir=cache_dir,
                    retry_failed=retry_failed)
+
+
+# --- the scripts' front end (networks/, analysis/) ------------------------------------------------
+
+
+def script_parser(description, **defaults):
+    """A parser with the flags of ``spiking-attn run`` (the random problem's, ``--input`` and every run
+    option), for the scripts in ``networks/`` and ``analysis/``, which add their own; ``defaults``
+    replace the run's (``network="random-features"``)."""
+    parser = add_run_arguments(Parser(description=description), output=False)
+    parser.set_defaults(**defaults)
+    return parser
+
+
+def script_options(args, progress=stderr_progress, **changes):
+    """The checked run options of parsed :func:`script_parser` arguments, with ``changes``
+    (option=value) applied (a study runs several values of one option)."""
+    return run_options(args, warn=progress, **changes)
+
+
+def script_problem(args, options):
+    """The one problem of parsed :func:`script_parser` arguments: the --input file or the random problem."""
+    problem, *others = run_problems(args, options)
+    if others:
+        raise InputError("a script runs one problem; give one --input file")
+    return problem
+
+
+def save_result_figure(result, path):
+    """Save the figure of ``result``'s circuit (as ``attention.png``) to ``path``, replacing only a
+    figure spiking-attn saved."""
+    save_figure(circuit_kind(result.summary["network"]).figure(result), path)
+
+
+def run_network_script(description, figure, **defaults):
+    """The body of a script in ``networks/``: parse the run flags and ``--figure``, run the problem,
+    print the metrics and save the circuit's figure."""
+    parser = script_parser(description, **defaults)
+    parser.add_argument("--figure", default=figure, help=f"the figure's file (default {figure})")
+    args = parser.parse_args()
+    check_figure_path(args.figure)  # before the simulation: a user's file is never overwritten
+    options = script_options(args)
+    result = run_experiment(script_problem(args, options), options)
+    print(result.table.to_string(index=False))
+    save_result_figure(result, args.figure)
+    s = result.summary
+    print(f"figure: {args.figure}; simulated {s['simulated_seconds']:g} s; build {s['build_seconds']:.1f} s, "
+          f"run {s['run_seconds']:.1f} s")
+
+
+simulate_problem.__doc__ = simulate_problem.__doc__.format(options=_options_doc())

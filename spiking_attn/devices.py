@@ -14,12 +14,23 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
-from brian2 import (Function, NeuronGroup, SpikeMonitor, Synapses, TimedArray, defaultclock, device, prefs, second,
-                    set_device)
+from brian2 import (
+    Function,
+    NeuronGroup,
+    SpikeMonitor,
+    Synapses,
+    TimedArray,
+    defaultclock,
+    device,
+    prefs,
+    second,
+    set_device,
+)
 from brian2.devices.device import reset_device
 
-from .cache import cache_entry, cache_root, compiler_identity, compiler_name, mark_complete
+from .cache import cache_entry, cache_root, check_usable, compiler_identity, compiler_name, mark_complete
 from .errors import InputError
+from .option import Option
 
 TARGETS = ("cpp_standalone", "cython", "numpy", "cuda_standalone")
 STANDALONE = ("cpp_standalone", "cuda_standalone")
@@ -132,9 +143,10 @@ def synaptic_events(network):
 
 
 def recorded(circuit):
-    """The circuit's recording, with the synapse count of each of its Synapses objects and the
-    synaptic events delivered."""
-    synapses = {obj.name: len(obj) for obj in circuit.network.objects if isinstance(obj, Synapses)}
+    """The circuit's recording, with the synapse count of each of its Synapses objects (by name, in
+    alphabetical order: Brian2 keeps a network's objects in a set) and the synaptic events delivered."""
+    synapses = {obj.name: len(obj) for obj in sorted(circuit.network.objects, key=lambda obj: obj.name)
+                if isinstance(obj, Synapses)}
     return replace(circuit.recording(), synapses=synapses, synaptic_events=synaptic_events(circuit.network))
 
 
@@ -177,17 +189,158 @@ def _build(folder):
         raise
 
 
+
+
+MAX_THREADS = 256
+OPTIONS = (
+    Option("threads", "OpenMP threads of the C++ binary, compiled in", "whole", default=1, low=1, high=MAX_THREADS,
+           metavar="N", targets=("cpp_standalone",), recorded=True),
+    Option("target", "Brian2 target: C++ standalone (compiled once, then run), the cython or numpy runtime, or "
+                     "cuda_standalone (needs brian2cuda and a GPU)", "choice", default="cpp_standalone",
+           choices=TARGETS, recorded=True),
+    Option("cache_dir", "build cache of the standalone targets (default $SPIKING_ATTN_CACHE or "
+                        "~/.cache/spiking_attn)", "text", metavar="DIR"),
+)
+
+
+def check_cache_dir(cache_dir, target, warn):
+    """The build cache folder of a standalone run, checked (usable), or None: a runtime target keeps no
+    cache, so a folder given with one is only warned about."""
+    if cache_dir is None:
+        return None
+    if target not in STANDALONE:
+        warn(f"warning: --cache-dir is ignored: target {target} keeps no build cache")
+        return None
+    check_usable(cache_root(cache_dir))
+    return cache_dir
+
+
+class Runner:
+    """How a built circuit runs on one kind of Brian2 target, as Brian2 keeps its runtime and
+    standalone devices apart: :meth:`activate` prepares the target, :meth:`run` runs a circuit built
+    on it and returns its recording and timings, :meth:`deactivate` restores Brian2's state.
+
+    Parameters
+    ----------
+    target : str
+    dt : float
+        Time step (s).
+    threads : int
+        OpenMP threads (cpp_standalone).
+    cache_dir : str or None
+        Build cache (standalone targets).
+    progress : callable
+        Receives one-line progress messages.
+    """
+
+    def __init__(self, target, dt, threads, cache_dir, progress):
+        self.target, self.dt, self.threads, self.cache_dir, self.progress = target, dt, threads, cache_dir, progress
+
+    def activate(self):
+        defaultclock.dt = self.dt * second
+
+    def run(self, circuit, start):
+        raise NotImplementedError
+
+    def deactivate(self):
+        defaultclock.dt = 0.1e-3 * second
+
+
+class RuntimeRunner(Runner):
+    """The runtime targets (numpy, cython): code generated and executed from Python."""
+
+    def activate(self):
+        super().activate()
+        prefs.codegen.target = self.target
+
+    def run(self, circuit, start):
+        self.progress(f"generating {self.target} code ...")
+        circuit.network.run(0 * second, namespace=circuit.namespace)
+        build_seconds = time.perf_counter() - start
+        self.progress(f"code ready in {build_seconds:.1f} s; running ...")
+        start = time.perf_counter()
+        circuit.network.run(circuit.duration * second, namespace=circuit.namespace, report="stderr",
+                            report_period=REPORT_PERIOD * second)
+        run_seconds = time.perf_counter() - start
+        return recorded(circuit), Timings(build_seconds=build_seconds, run_seconds=run_seconds)
+
+
+class StandaloneRunner(Runner):
+    """The standalone targets (cpp_standalone, cuda_standalone): a project generated and compiled into
+    the build cache (:mod:`spiking_attn.cache`), whose binary runs from a private copy."""
+
+    def activate(self):
+        set_device(self.target, build_on_run=False)
+        super().activate()
+        if self.target == "cpp_standalone":
+            prefs.devices.cpp_standalone.openmp_threads = 0 if self.threads == 1 else int(self.threads)
+
+    def deactivate(self):
+        device.reinit()
+        reset_device("runtime")
+        prefs.devices.cpp_standalone.openmp_threads = 0
+        super().deactivate()
+
+    def run(self, circuit, start):
+        if self.target == "cpp_standalone":
+            circuit.network.add(progress_reporter(circuit.duration))
+            report = {}
+        else:  # brian2cuda: its own progress report (the reporter has no CUDA implementation)
+            report = dict(report="stderr", report_period=REPORT_PERIOD * second)
+        circuit.network.run(circuit.duration * second, namespace=circuit.namespace, **report)
+        run_folder, reused = self.compile(circuit)
+        # The entry is unlocked: same-shaped runs build (rewriting its data files) while this one runs.
+        try:
+            build_seconds = time.perf_counter() - start
+            self.progress(f"{'ready' if reused else 'compiled'} in {build_seconds:.1f} s; running ...")
+            start = time.perf_counter()
+            device.run(directory=run_folder, results_directory="results", with_output=True)
+            run_seconds = time.perf_counter() - start
+            return recorded(circuit), Timings(build_seconds=build_seconds, run_seconds=run_seconds,
+                                              reused_build=reused)
+        finally:
+            shutil.rmtree(run_folder, ignore_errors=True)  # our own mkdtemp folder
+
+    def structure(self, circuit):
+        """Everything that shapes the generated code and the binary: the build cache's key."""
+        constants = {name: repr(value) for name, value in circuit.namespace.items()
+                     if not isinstance(value, TimedArray)}
+        return {**circuit.structure(), "target": self.target, "threads": self.threads, "dt": self.dt,
+                "constants": constants, "compiler_flags": COMPILER_FLAGS, **compiler_identity()}
+
+    def compile(self, circuit):
+        """Build the project in its cache entry (``make`` recompiles only what changed) and copy the
+        binary out; returns the run folder and whether the cached build was reused unchanged."""
+        with cache_entry(cache_root(self.cache_dir), self.structure(circuit)) as (folder, complete):
+            self.progress(f"reusing the compiled build in {folder}" if complete
+                          else f"generating and compiling C++ code in {folder} ...")
+            before = compiled_files(folder)
+            _build(folder)
+            reused = complete and compiled_files(folder) == before  # checked: no compiler ran
+            if complete and not reused:
+                self.progress("the cached build was out of date and has been recompiled")
+            mark_complete(folder)
+            return private_copy(folder), reused
+
+
+def _set_compiler_prefs():
+    """Use :data:`COMPILER_FLAGS` and no installation paths; returns the preferences to restore."""
+    defaults = {name: prefs.codegen.cpp[name] for name in ("extra_compile_args_gcc", *INSTALLATION_PATH_PREFS)}
+    prefs.codegen.cpp.extra_compile_args_gcc = COMPILER_FLAGS
+    for name in INSTALLATION_PATH_PREFS:
+        prefs.codegen.cpp[name] = []
+    return defaults
+
+
 def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress, cache_dir=None, threads=1):
     """Build a circuit on a Brian2 target, simulate it and return its recording.
 
     Parameters
     ----------
     build : callable
-        Called with no arguments once the target is active; returns a circuit with attributes
-        ``network`` (brian2.Network), ``namespace`` (dict), ``duration`` (simulated seconds) and
-        methods ``describe()`` (one line), ``structure()`` (what shapes the generated code, for
-        the cache key) and ``recording()`` (a :class:`Recording`).
-    target : {'cpp_standalone', 'cython', 'numpy'}
+        Called with no arguments once the target is active; returns a
+        :class:`~spiking_attn.circuits.base.Circuit`.
+    target : {'cpp_standalone', 'cuda_standalone', 'cython', 'numpy'}
     dt : float
         Time step (s).
     progress : callable
@@ -199,7 +352,7 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
 
     Returns
     -------
-    circuit : object
+    circuit : Circuit
         What ``build`` returned (after a standalone run its Brian2 objects are spent).
     recording : Recording
     timings : Timings
@@ -207,75 +360,21 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
     check_target(target)
     if int(threads) != threads or threads < 1:
         raise InputError(f"threads must be a whole number >= 1, got {threads}")
-    standalone = target in STANDALONE
-    default_prefs = {name: prefs.codegen.cpp[name] for name in ("extra_compile_args_gcc", *INSTALLATION_PATH_PREFS)}
+    runner = (StandaloneRunner if target in STANDALONE else RuntimeRunner)(target, dt, threads, cache_dir, progress)
+    default_prefs = _set_compiler_prefs()
     try:
-        prefs.codegen.cpp.extra_compile_args_gcc = COMPILER_FLAGS
-        for name in INSTALLATION_PATH_PREFS:
-            prefs.codegen.cpp[name] = []
-        if standalone:
-            set_device(target, build_on_run=False)
-            if target == "cpp_standalone":
-                prefs.devices.cpp_standalone.openmp_threads = 0 if threads == 1 else int(threads)
-        else:
-            prefs.codegen.target = target
-        defaultclock.dt = dt * second
+        runner.activate()
         start = time.perf_counter()
         # Brian2 names objects uniquely among those alive: collect an earlier run's (reference
         # cycles) so that a same-shaped circuit in this process generates identical code.
         gc.collect()
         circuit = build()
         progress(f"{circuit.describe()}; target {target}, {circuit.duration:g} s simulated")
-        if standalone:
-            if target == "cpp_standalone":
-                circuit.network.add(progress_reporter(circuit.duration))
-                report = {}
-            else:  # brian2cuda: its own progress report (the reporter has no CUDA implementation)
-                report = dict(report="stderr", report_period=REPORT_PERIOD * second)
-            circuit.network.run(circuit.duration * second, namespace=circuit.namespace, **report)
-            constants = {name: repr(value) for name, value in circuit.namespace.items()
-                         if not isinstance(value, TimedArray)}
-            structure = {**circuit.structure(), "target": target, "threads": threads, "dt": dt,
-                         "constants": constants, "compiler_flags": COMPILER_FLAGS, **compiler_identity()}
-            with cache_entry(cache_root(cache_dir), structure) as (folder, complete):
-                progress(f"reusing the compiled build in {folder}" if complete
-                         else f"generating and compiling C++ code in {folder} ...")
-                before = compiled_files(folder)
-                _build(folder)
-                reused = complete and compiled_files(folder) == before  # checked: no compiler ran
-                if complete and not reused:
-                    progress("the cached build was out of date and has been recompiled")
-                mark_complete(folder)
-                run_folder = private_copy(folder)
-            # The entry is unlocked: same-shaped runs build (rewriting its data files) while this one runs.
-            try:
-                build_seconds = time.perf_counter() - start
-                progress(f"{'ready' if reused else 'compiled'} in {build_seconds:.1f} s; running ...")
-                start = time.perf_counter()
-                device.run(directory=run_folder, results_directory="results", with_output=True)
-                run_seconds = time.perf_counter() - start
-                recording = recorded(circuit)
-            finally:
-                shutil.rmtree(run_folder, ignore_errors=True)
-        else:
-            reused = False
-            progress(f"generating {target} code ...")
-            circuit.network.run(0 * second, namespace=circuit.namespace)
-            build_seconds = time.perf_counter() - start
-            progress(f"code ready in {build_seconds:.1f} s; running ...")
-            start = time.perf_counter()
-            circuit.network.run(circuit.duration * second, namespace=circuit.namespace, report="stderr",
-                                report_period=REPORT_PERIOD * second)
-            run_seconds = time.perf_counter() - start
-            recording = recorded(circuit)
-        progress(f"simulated {circuit.duration:g} s in {run_seconds:.1f} s")
-        return circuit, recording, Timings(build_seconds=build_seconds, run_seconds=run_seconds, reused_build=reused)
+        recording, timings = runner.run(circuit, start)
+        progress(f"simulated {circuit.duration:g} s in {timings.run_seconds:.1f} s")
+        return circuit, recording, timings
     finally:
         for name, value in default_prefs.items():
             prefs.codegen.cpp[name] = value
-        if standalone:
-            device.reinit()
-            reset_device("runtime")
-            prefs.devices.cpp_standalone.openmp_threads = 0
-        defaultclock.dt = 0.1e-3 * second
+        runner.deactivate()
         gc.collect()  # frees the objects' names, so a same-shaped circuit generates identical code

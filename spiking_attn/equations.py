@@ -42,41 +42,12 @@ phases. The row's astrocyte depresses the dendrite by c_t (its ``depression``)::
   settled. The cap on the charge kept over only matters there: a soma overdriven during the first
   milliseconds would otherwise keep firing every step long after.
 
-Astrocytes, one per query row t (and head), integral controllers. Each release at a tripartite
-synapse of the row (score neuron -> attention neuron) reaches the astrocyte
-(``release_to_astrocyte``) and raises its depression c_t by a quantum delta_t; c_t recovers at a
-constant rate kappa::
-
-    dc_t/dt = -kappa,    on each release of row t: c_t += delta_t,
-    delta_t = kappa / R_set,t,    R_set,t = n_score * r_score * K_t      (K_t: keys of row t)
-
-  (R_set,t is kept between R_att,t and n_score / (2 dt), see ``HeadParameters.set_point``: a pair
-  carrying all the row's weight never saturates). c_t stays bounded only if the row's releases
-  average kappa / delta_t = R_set,t, so at steady state sum_j n_score r_score exp(s_tj - c_t) =
-  R_set,t whatever the scores are: exp(c_t) = Z_t / Z0_t with Z0_t = R_set,t / (n_score r_score)
-  (= K_t for rows of 7 to 125 keys), and every score neuron fires at R_set,t A_tj / n_score. The normalisation comes from the
-  loop (integral action has no steady-state error); each pair's rate keeps the ratio exp(s_tj) of
-  the others exactly, because c_t is common to the row. Linearised, c_t relaxes with time
-  constant 1 / kappa; while the row is far above its set point c_t climbs at up to
-  kappa / (r_score dt), and it falls at kappa when the row is silent. The decoded normaliser is
-  Z_t = Z0_t / <exp(-c_t)> over the read window (``inverse_normaliser``; the harmonic form is
-  exact for a fluctuating c_t). With the astrocyte off (ablation) kappa = 0 and nothing reaches
-  the astrocyte: c_t = 0, rows are not normalised.
-
-  Biologically, c_t is the astrocyte's depression of the synapses it ensheathes (ATP released
-  by the astrocyte, hydrolysed to adenosine, acting on presynaptic A1 receptors: broad, slow,
-  activity-dependent heterosynaptic depression), read here as a shunt of the dendrites of the row.
-
-  With ``astrocyte_model='gchi'`` (docs/model.md §3.4a) each row's astrocyte is instead the G-ChI
-  calcium model ``GCHI`` (receptors Gamma_A, IP3 I, Ca2+ C, IP3R gate h; parameters and the same model
-  in NumPy in :mod:`spiking_attn.calcium`), fed by the glutamate of the row's releases and closing the
-  same loop through gliotransmission that integrates its Ca2+ error (``GCHI_COUPLING``)::
-
-    dY/dt = -Omega_c Y,   on each release of row t: Y += Y_set Omega_c / R_set,t
-    dc_t/dt = kappa_g (C - C_set) / C_set,   C_set = resting Ca2+ under Y = Y_set
-
-  The resting Ca2+ grows monotonically with Y and never oscillates with these parameters, so c_t is
-  bounded only where the row releases at R_set,t on average: the same steady state as above.
+Astrocytes, one per query row t (and head), close the loop that normalises the row: every release at
+a tripartite synapse of the row reaches the row's astrocyte (``release_to_astrocyte``), and its
+depression c_t shunts every dendrite of the row, so at steady state exp(c_t) = Z_t / Z0_t and every
+score neuron fires at R_set,t A_tj / n_score. Each astrocyte model is a module of
+:mod:`spiking_attn.circuits.astrocytes` with its own equations: the integral controller (the
+default), the G-ChI and the Li-Rinzel calcium astrocytes.
 
 Tripartite synapses score(t, j) -> attention(t, j) and attention and output neurons::
 
@@ -164,24 +135,23 @@ inhibition, which is divisive)::
                                       written onto every plastic synapse as the astrocyte's is)
 """
 import numpy as np
-
 from brian2 import Equations
 
-# White membrane noise (the robustness study's --membrane-noise): sigma_noise is the stationary s.d.
+# White membrane noise (the robustness study): sigma_noise is the stationary s.d.
 # of a free leaky membrane of time constant tau; the somata without leak get the input neurons'
 # coefficient, so their potential diffuses by sigma_noise * sqrt(2 t / tau_in) in t.
-MEMBRANE_NOISE = " + sigma_noise * sqrt(2 / {tau}) * xi"
+WHITE_NOISE = " + sigma_noise * sqrt(2 / {tau}) * xi"
 
 
 def membrane(template, tau, noise):
-    """Equations from ``template`` (its ``{noise}`` filled with :data:`MEMBRANE_NOISE` for time constant
+    """Equations from ``template`` (its ``{noise}`` filled with :data:`WHITE_NOISE` for time constant
     ``tau`` when ``noise``, else with nothing)."""
-    return Equations(template.format(noise=MEMBRANE_NOISE.format(tau=tau) if noise else ""))
+    return Equations(template.format(noise=WHITE_NOISE.format(tau=tau) if noise else ""))
 
 
 INPUT_MEMBRANE = "dv/dt = (v_drive - v) / tau_in{noise} : volt"
 INPUT_NEURON = membrane(INPUT_MEMBRANE, "tau_in", False)
-# Irregular inputs (--input-spikes poisson): Poisson neurons at the rates the LIF inputs encode.
+# Irregular inputs (the robustness study's Poisson trains): Poisson neurons at the rates the LIF inputs encode.
 POISSON_INPUT = Equations("rate : Hz (constant)")
 POISSON_THRESHOLD = "rand() < rate * dt"
 CONSTANT_DRIVE = Equations("v_drive : volt (constant)")
@@ -202,51 +172,6 @@ SCORE_MEMBRANE = """
     gain : 1 (constant)
     """
 
-ASTROCYTE = Equations(
-    """
-    ddepression/dt = -recovery : 1
-    inverse_normaliser = exp(-depression) / resting_normaliser : 1
-    recovery : Hz (constant)
-    release_quantum : 1 (constant)
-    resting_normaliser : 1 (constant)
-    """
-)
-
-# The G-ChI calcium astrocyte (spiking_attn.calcium: parameters, the same model in NumPy, and the
-# regime). ``glutamate`` is what the astrocyte sees; the coupling below, or a test's input, declares it.
-GCHI = Equations(
-    """
-    dGamma_A/dt = O_N * glutamate * (1 - clip(Gamma_A, 0, 1))
-                  - Omega_N * (1 + zeta * C / (C + K_KC)) * clip(Gamma_A, 0, 1) : 1
-    dI/dt = J_beta + J_delta - J_3K - J_5P : mmolar
-    J_beta = O_beta * Gamma_A : mmolar/second
-    J_delta = O_delta / (1 + I / kappa_delta) * C**2 / (C**2 + K_delta**2) : mmolar/second
-    J_3K = O_3K * C**4 / (C**4 + K_D**4) * I / (I + K_3K) : mmolar/second
-    J_5P = Omega_5P * I : mmolar/second
-    dC/dt = J_r + J_l - J_p : mmolar
-    dh/dt = (h_inf - h) / tau_h : 1
-    J_r = Omega_C * m_inf**3 * h**3 * (C_T - (1 + rho_A) * C) : mmolar/second
-    J_l = Omega_L * (C_T - (1 + rho_A) * C) : mmolar/second
-    J_p = O_P * C**2 / (C**2 + K_P**2) : mmolar/second
-    m_inf = I / (I + d_1) * C / (C + d_5) : 1
-    h_inf = Q_2 / (Q_2 + C) : 1
-    tau_h = 1 / (O_2 * (Q_2 + C)) : second
-    Q_2 = d_2 * (I + d_1) / (I + d_3) : mmolar
-    """
-)
-# The G-ChI astrocyte of a softmax row: the glutamate its synapses release, cleared at Omega_c, and
-# the depression it applies through gliotransmission, integrating its Ca2+ error.
-GCHI_COUPLING = Equations(
-    """
-    dglutamate/dt = -glutamate_clearance * glutamate : mmolar
-    ddepression/dt = gliotransmission_rate * (C - C_set) / C_set : 1
-    inverse_normaliser = exp(-depression) / resting_normaliser : 1
-    glutamate_quantum : mmolar (constant)
-    resting_normaliser : 1 (constant)
-    """
-)
-RELEASE_TO_GCHI_ON_PRE = "glutamate_post += spread * glutamate_quantum_post"
-
 INTEGRATOR_NEURON = Equations("v : volt")
 NOISY_INTEGRATOR_NEURON = membrane("dv/dt = 0 * volt / second{noise} : volt", "tau_in", True)
 
@@ -263,7 +188,6 @@ NORM_SYNAPSE_ON_PRE = "n_post += w"
 TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w"
 # spread: the synapse's release quantum relative to the nominal (1 unless the robustness study spreads it).
 RELEASE_SYNAPSE = Equations("spread : 1 (constant)")
-RELEASE_TO_ASTROCYTE_ON_PRE = "depression_post += spread * release_quantum_post"
 # The normalisers of the random-feature network write their gate onto every synapse they act
 # on: Synapses acting on Synapses.
 GATE_TO_SYNAPSE = "gate_post = gate_value_pre : 1 (summed)"

@@ -1,23 +1,119 @@
-"""One experiment: simulate a head on a problem, decode it, compare with exact softmax, save it."""
+"""One experiment: the options of a run, a circuit simulated on a problem, decoded, compared with exact
+softmax, and saved.
+
+The options of a run are declared once (:class:`~spiking_attn.option.Option`): those every run has
+here (:data:`OPTIONS`), the device options in :mod:`spiking_attn.devices`, and each circuit's own in
+its module (its kind's ``options``). :data:`RUN_OPTIONS` collects them; the options record
+:class:`RunOptions`, the checks of :func:`resolve_options`, the command line's flags
+(:mod:`spiking_attn.arguments`), the Python API's keyword arguments (:mod:`spiking_attn.api`) and the
+options recorded in summary.json are all derived from those declarations.
+"""
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, make_dataclass
 
 import brian2
 import numpy as np
 
-from .calcium import GChIParameters
-from .circuits import FeatureParameters, HeadParameters, build_random_features, build_softmax_head
-from .circuits.random_features import synapse_count as feature_synapses
-from .circuits.softmax_head import Variability, pair_count, synapse_count as softmax_synapses
+from .circuits import circuit_kind, circuit_kinds, circuit_names
 from .decoding import decode, spike_counts
+from .devices import OPTIONS as DEVICE_OPTIONS
+from .devices import check_cache_dir, check_target, simulate, stderr_progress
 from .errors import InputError
-from .devices import simulate, stderr_progress
-from .features import random_feature_attention
-from .metrics import (attention_metrics, metrics_table, rate_model_metrics, row_table,
-                      signed_rate_model_metrics)
+from .metrics import attention_metrics, metrics_table, row_table
+from .option import Option
 from .output import write_json
 from .reference import softmax_attention
-from .validation import check_size, resolve_options
+from .validation import check_size
+
+MAX_SEED = 2 ** 32 - 1
+
+OPTIONS = (
+    Option("network", "the circuit: " + "; ".join(f"{kind.name}, {kind.description}" for kind in circuit_kinds()),
+           "choice", default=circuit_names()[0], choices=circuit_names()),
+    Option("duration", "read (counting) window in seconds: for all rows after the settling time, or per query "
+                       "where a network reads queries in turn", "seconds", metavar="SEC", unit="s"),
+    Option("astrocyte", "'off' blocks the astrocytes: no feedback or division, so rows are not normalised",
+           "switch", default=True, recorded=True),
+    # The seed and the mask describe the problem: summary.json writes them with its shape.
+    Option("causal", "causal (decoder) attention: query t sees keys j <= t only; masked pairs have no neurons "
+                     "or synapses, so their weight is exactly 0", "flag", default=False),
+    Option("seed", "seed of the random problem, the initial phases and the random features, 0 to 2^32 - 1",
+           "whole", default=0, low=0, high=MAX_SEED),
+)
+# Every option of a run: the devices', this module's, and each circuit's own (in the order summary.json
+# records them).
+RUN_OPTIONS = (*DEVICE_OPTIONS, *OPTIONS, *(option for kind in circuit_kinds() for option in kind.options))
+COMMON = {option.name for option in (*OPTIONS, *DEVICE_OPTIONS)}
+
+RunOptions = make_dataclass("RunOptions", [(option.name, object, field(default=None)) for option in RUN_OPTIONS],
+                            frozen=True)
+RunOptions.__doc__ = ("The settings of one run, complete and checked (:func:`resolve_options`); None where an "
+                      "option does not apply to the run's network or target.\n\nAttributes\n----------\n"
+                      + "\n".join(f"{option.name}\n    {option.help}." for option in RUN_OPTIONS))
+
+
+def _applies(option, kind, target):
+    """Whether ``option`` applies to a run of circuit ``kind`` on ``target``."""
+    return (option.name in COMMON or option in kind.options) and (option.targets is None or target in option.targets)
+
+
+def _refuse_misplaced(given, kind, target):
+    """Refuse (one line) options given with a value other than their default where they do not apply."""
+    misplaced = [option for option in RUN_OPTIONS if option.name in given and not _applies(option, kind, target)
+                 and given[option.name] != option.default]
+    for option in misplaced:
+        if option.targets is not None and option.name in COMMON:
+            raise InputError(f"{option.flag} applies to --target {', '.join(option.targets)} only, not to {target}")
+    if misplaced:
+        owner = next(other.name for other in circuit_kinds() if misplaced[0] in other.options)
+        flags = ", ".join(option.refused(given[option.name]) for option in misplaced)
+        verb = "applies" if len(misplaced) == 1 else "apply"
+        raise InputError(f"{flags} {verb} to --network {owner} only, not to --network {kind.name}")
+
+
+def resolve_options(warn=print, **given):
+    """Check the options of a run and fill in the defaults.
+
+    An option that does not apply to the chosen network (another circuit's option) or target
+    (``threads`` but for cpp_standalone) is refused with one line unless it has its default value,
+    and is None in the record: it is never recorded as if it applied. ``cache_dir`` with a runtime
+    target is harmless and only warned about.
+
+    Parameters
+    ----------
+    warn : callable
+        Receives one-line warnings.
+    **given
+        Fields of :class:`RunOptions`; None (or absent) means "not given".
+
+    Returns
+    -------
+    RunOptions
+        With the defaults of the chosen network and target filled in.
+    """
+    unknown = set(given) - {option.name for option in RUN_OPTIONS}
+    if unknown:
+        raise InputError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    given = {name: value for name, value in given.items() if value is not None}
+    declared = {option.name: option for option in RUN_OPTIONS}
+    network = declared["network"].check(given.get("network", declared["network"].default))
+    target = declared["target"].check(given.get("target", declared["target"].default))
+    kind = circuit_kind(network)
+    _refuse_misplaced(given, kind, target)
+    values = {}
+    for option in RUN_OPTIONS:
+        value = given.get(option.name, kind.defaults.get(option.name, option.default))
+        values[option.name] = option.check(value) if value is not None and _applies(option, kind, target) else None
+    values["cache_dir"] = check_cache_dir(values["cache_dir"], target, warn)
+    check_target(target)
+    options = RunOptions(**values)
+    kind.check_options(options)
+    return options
+
+
+def recorded_options(options):
+    """The options summary.json records, by name."""
+    return {option.name: getattr(options, option.name) for option in RUN_OPTIONS if option.recorded}
 
 
 @dataclass
@@ -31,11 +127,13 @@ class Result:
     decoded : Decoded
     recording : Recording
     metrics : dict
-        Scalar metrics (:func:`spiking_attn.metrics.attention_metrics`).
+        Scalar metrics (:func:`spiking_attn.metrics.attention_metrics` and the circuit's own).
     summary : dict
         Metrics, timings, settings and sizes, as written to ``summary.json``.
     rate_model : RateModel or None
-        The random-feature network's rate model (None for the softmax head).
+        The circuit's rate model, where it has one (the random-feature network's).
+    arrays : dict
+        The circuit's own arrays, saved in ``attention.npz`` beside the exact and decoded ones.
     """
 
     problem: object
@@ -45,6 +143,7 @@ class Result:
     metrics: dict
     summary: dict
     rate_model: object = None
+    arrays: dict = field(default_factory=dict)
 
     @property
     def table(self):
@@ -74,82 +173,10 @@ def busiest_rate(recording, population):
     return float(max(rates))
 
 
-def _softmax_size(options, heads, tokens, key_tokens, dim, value_dim, parameters):
-    return (softmax_synapses(pair_count(heads, tokens, key_tokens, options.causal), dim, value_dim, parameters),
-            f"the softmax head at H={heads}, T_q={tokens}, T_k={key_tokens}, D={dim}, Dv={value_dim}")
-
-
-def _softmax_build(problem, options, parameters):
-    duration = 1.5 if options.duration is None else options.duration
-    calcium = GChIParameters()
-    if options.settle is not None:
-        parameters, calcium = replace(parameters, settle=options.settle), replace(calcium, settle=options.settle)
-    variability = Variability(membrane_noise=options.membrane_noise * 1e-3, heterogeneity=options.heterogeneity,
-                              input_spikes=options.input_spikes, dale=options.dale,
-                              heterogeneous=options.heterogeneous)
-    return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
-                              duration=duration, causal=options.causal, astrocyte_model=options.astrocyte_model,
-                              calcium=calcium, variability=variability)
-
-
-def _feature_parameters(options, parameters):
-    parameters = parameters or FeatureParameters()
-    return parameters if options.duration is None else replace(parameters, read_window=options.duration)
-
-
-def _feature_shape(heads, tokens, key_tokens):
-    if heads > 1 or tokens != key_tokens:
-        raise InputError("the random-feature network takes one head with as many queries as keys (got "
-                         f"H={heads}, T_q={tokens}, T_k={key_tokens}); use --network softmax")
-
-
-def _feature_size(options, heads, tokens, key_tokens, dim, value_dim, parameters):
-    o = options
-    return (feature_synapses(tokens, dim, value_dim, o.features, o.feature_map, o.normaliser, o.astrocyte, parameters),
-            f"the random-feature network at m={o.features}, T={tokens}, D={dim}, Dv={value_dim}")
-
-
-def _feature_build(problem, options, parameters):
-    o = options
-    return build_random_features(problem, o.features, o.feature_map, write=o.write, normaliser=o.normaliser,
-                                 astrocyte=o.astrocyte, parameters=parameters, seed=o.seed, causal=o.causal)
-
-
-@dataclass(frozen=True)
-class NetworkKind:
-    """What the run layer needs to know of a circuit (see :mod:`spiking_attn.circuits.base`).
-
-    Attributes
-    ----------
-    parameters : callable
-        (options, parameters or None) -> the parameters to build with.
-    check_shape : callable
-        (heads, T_q, T_k) -> None, or InputError for a shape the circuit cannot take.
-    size : callable
-        (options, heads, T_q, T_k, D, Dv, parameters) -> (synapse count, a label for the error).
-    build : callable
-        (problem, options, parameters) -> a built :class:`~spiking_attn.circuits.base.Circuit`.
-    """
-
-    parameters: object
-    check_shape: object
-    size: object
-    build: object
-
-
-NETWORK_KINDS = {
-    "softmax": NetworkKind(parameters=lambda options, parameters: parameters or HeadParameters(),
-                           check_shape=lambda heads, tokens, key_tokens: None, size=_softmax_size,
-                           build=_softmax_build),
-    "random-features": NetworkKind(parameters=_feature_parameters, check_shape=_feature_shape, size=_feature_size,
-                                   build=_feature_build),
-}
-
-
 def check_network_size(options, tokens, dim, value_dim, parameters=None, heads=1, key_tokens=None):
     """Refuse (InputError) a problem shape the chosen network cannot take, or a network of that
     shape that would not fit in this machine's memory."""
-    kind = NETWORK_KINDS[options.network]
+    kind = circuit_kind(options.network)
     key_tokens = tokens if key_tokens is None else key_tokens
     if options.causal and tokens != key_tokens:
         raise InputError(f"--causal needs as many queries as keys, got T_q={tokens} and T_k={key_tokens}")
@@ -157,114 +184,29 @@ def check_network_size(options, tokens, dim, value_dim, parameters=None, heads=1
     check_size(*kind.size(options, heads, tokens, key_tokens, dim, value_dim, kind.parameters(options, parameters)))
 
 
-def _builder(problem, options, parameters):
-    """The circuit-building callable for :func:`spiking_attn.devices.simulate`, and its dt; refuses a
-    network that would not fit in memory before anything is allocated."""
-    kind = NETWORK_KINDS[options.network]
-    parameters = kind.parameters(options, parameters)
-    check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters, problem.heads,
-                       problem.key_tokens)
-    return (lambda: kind.build(problem, options, parameters)), parameters.dt
-
-
-def run_experiment(problem, network="softmax", duration=None, settle=None, target="cpp_standalone", astrocyte=True,
-                   seed=0,
-                   features=None, feature_map=None, write=None, normaliser=None, parameters=None,
-                   progress=stderr_progress, cache_dir=None, threads=None, causal=None, astrocyte_model=None,
-                   membrane_noise=None, heterogeneity=None, heterogeneous=None, input_spikes=None, dale=None):
-    """Simulate a network on ``problem`` and measure it against exact softmax attention.
-
-    Options are checked by :func:`spiking_attn.validation.resolve_options`: None means "not
-    given" (the default of the network or target); an option that does not apply to the chosen
-    network or target is refused.
-
-    Parameters
-    ----------
-    problem : Problem
-    network : {'softmax', 'random-features'}
-        The exact-softmax head (docs/model.md §3) or the paper's random-feature network (§5).
-    duration : float, optional
-        Read (counting) window in seconds: for the whole head (default 1.5 s, after 0.5 s of
-        settling), or per query for the random-feature network (default 0.4 s).
-    settle : float, optional
-        Softmax head only: the settling time before the read window (s; default 0.5, or 2.5 with the
-        G-ChI astrocyte).
-    target : str
-        Brian2 target: 'cpp_standalone', 'cython', 'numpy' or 'cuda_standalone'.
-    astrocyte : bool
-        The astrocytes on (rows normalised) or blocked (ablation: no feedback in the softmax head, no
-        division in the random-feature network).
-    seed : int
-        Seed of the initial phases (and of W, b for random features), 0 to 2**32 - 1.
-    features, feature_map, write, normaliser
-        Random-feature network only: m (default 1000), the map (default 'performer'),
-        'plastic' (default) or 'direct' writing, and 'astrocyte' (default) or 'neurons' as
-        the normaliser.
-    parameters : HeadParameters or FeatureParameters, optional
-        Defaults to the network's default parameters.
-    progress : callable
-        Receives progress lines and warnings.
-    cache_dir : str, optional
-        Build cache for the standalone targets (see :mod:`spiking_attn.cache`).
-    threads : int, optional
-        OpenMP threads of the cpp_standalone binary (default 1; cpp_standalone only).
-    causal : bool, optional
-        Query t sees keys j <= t only (default False; needs T_q = T_k).
-    astrocyte_model : {'integral', 'gchi'}, optional
-        Softmax head only: the integral-controller astrocyte (default) or the G-ChI calcium astrocyte
-        (settling 2.5 s instead of 0.5 s).
-    membrane_noise, heterogeneity, heterogeneous, input_spikes, dale : optional
-        Softmax head only, for robustness studies: sigma of white membrane noise on every neuron in mV
-        (default 0, at most 10), the spread of r_score, Delta_u, thresholds and release quanta (each
-        times 1 + heterogeneity U(-1, 1); default 0, at most 0.5), which of them to spread ('all',
-        the default, 'r_score', 'delta_u', 'threshold' or 'release_quantum'), 'regular' (default) or
-        'poisson' input spike trains, and Dale's law (negative key weights through inhibitory relay
-        neurons; default False) (see :class:`~spiking_attn.circuits.softmax_head.Variability`).
-
-    Returns
-    -------
-    Result
-    """
-    options = resolve_options(warn=progress, network=network, duration=duration, settle=settle, target=target,
-                              astrocyte=astrocyte,
-                              seed=seed, features=features, feature_map=feature_map, write=write,
-                              normaliser=normaliser, cache_dir=cache_dir, threads=threads, causal=causal,
-                              astrocyte_model=astrocyte_model, membrane_noise=membrane_noise,
-                              heterogeneity=heterogeneity, heterogeneous=heterogeneous, input_spikes=input_spikes,
-                              dale=dale)
-    build, dt = _builder(problem, options, parameters)
-    exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal, key_mask=problem.key_mask)
-    circuit, recording, timings = simulate(build, target=options.target, dt=dt, progress=progress,
-                                           cache_dir=options.cache_dir, threads=options.threads or 1)
-    decoded = decode(recording)
-    if problem.multi_head:
-        decoded = decoded.in_heads(problem.heads)
-    metrics = attention_metrics(exact, decoded)
-    if options.network == "random-features":
-        metrics.update(rate_model_metrics(exact, decoded, circuit.rate_model))
-        metrics.update(signed_rate_model_metrics(exact, random_feature_attention(
-            problem.q, problem.k, problem.v, circuit.feature_map, causal=options.causal)))
-    population = circuit.encoding_population
+def _saturation(recording, population, dt, progress):
+    """The busiest rate of the circuit's encoding population in its read windows, and whether it is
+    above 1 / (2 dt), where the largest values saturate (then warned about)."""
     rate_max = busiest_rate(recording, population)
     saturation_rate = 0.5 / dt
     if rate_max > saturation_rate:
         progress(f"warning: {population} neurons fired at up to {rate_max:.0f} Hz, above 1/(2 dt) = "
                  f"{saturation_rate:.0f} Hz: the largest values saturate and the attention is biased")
-    summary = {
+    return rate_max, rate_max > saturation_rate
+
+
+def _summary(problem, options, exact, metrics, circuit, recording, timings, saturation):
+    """summary.json: metrics, the circuit's settings, timings, the recorded options, the problem's
+    shape, the busiest rate, sizes and counts."""
+    rate_max, saturated = saturation
+    threads = options.threads or 1
+    return {
         **metrics,
         **circuit.summary(),
         "build_seconds": timings.build_seconds,
         "run_seconds": timings.run_seconds,
         "reused_build": timings.reused_build,
-        "threads": options.threads,
-        "target": options.target,
-        "astrocyte": options.astrocyte,
-        "astrocyte_model": options.astrocyte_model,
-        "membrane_noise": options.membrane_noise,
-        "heterogeneity": options.heterogeneity,
-        "heterogeneous": options.heterogeneous,
-        "input_spikes": options.input_spikes,
-        "dale": options.dale,
+        **recorded_options(options),
         "problem": problem.name,
         "heads": problem.heads,
         "causal": options.causal,
@@ -274,35 +216,65 @@ def run_experiment(problem, network="softmax", duration=None, settle=None, targe
         "value_dim": problem.value_dim,
         "score_max": float(exact.scores[np.isfinite(exact.scores)].max()),
         "seed": options.seed,
-        f"{population}_rate_max_hz": rate_max,
-        "saturated": rate_max > saturation_rate,
-        "neurons": {name: size for name, size in recording.sizes.items()},
+        f"{circuit.encoding_population}_rate_max_hz": rate_max,
+        "saturated": saturated,
+        "neurons": dict(recording.sizes),
         "synapses": recording.synapses,
         "spikes": {name: len(times) for name, (_, times) in recording.spikes.items()},
         "synaptic_events": recording.synaptic_events,
-        "synaptic_events_per_second_per_core": recording.synaptic_events / timings.run_seconds / (options.threads or 1),
+        "synaptic_events_per_second_per_core": recording.synaptic_events / timings.run_seconds / threads,
         "brian2_version": brian2.__version__,
     }
+
+
+def run_experiment(problem, options, parameters=None, progress=stderr_progress):
+    """Simulate the circuit of ``options`` on ``problem`` and measure it against exact softmax attention.
+
+    Parameters
+    ----------
+    problem : Problem
+    options : RunOptions
+        Checked options (:func:`resolve_options`).
+    parameters : HeadParameters or FeatureParameters, optional
+        Defaults to the circuit's default parameters.
+    progress : callable
+        Receives progress lines and warnings.
+
+    Returns
+    -------
+    Result
+    """
+    kind = circuit_kind(options.network)
+    parameters = kind.parameters(options, parameters)
+    check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters, problem.heads,
+                       problem.key_tokens)  # before anything is allocated
+    exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal, key_mask=problem.key_mask)
+    circuit, recording, timings = simulate(lambda: kind.build(problem, options, parameters), target=options.target,
+                                           dt=parameters.dt, progress=progress, cache_dir=options.cache_dir,
+                                           threads=options.threads or 1)
+    decoded = decode(recording)
+    if problem.multi_head:
+        decoded = decoded.in_heads(problem.heads)
+    metrics = {**attention_metrics(exact, decoded), **circuit.metrics(exact, decoded)}
+    saturation = _saturation(recording, circuit.encoding_population, parameters.dt, progress)
+    summary = _summary(problem, options, exact, metrics, circuit, recording, timings, saturation)
     return Result(problem=problem, exact=exact, decoded=decoded, recording=recording, metrics=metrics,
-                  summary=summary, rate_model=getattr(circuit, "rate_model", None))
+                  summary=summary, rate_model=getattr(circuit, "rate_model", None),
+                  arrays=circuit.arrays())
 
 
 def write_result(result, folder):
     """Write ``summary.json`` (strict JSON: undefined metrics are null), ``metrics.csv``, ``rows.csv``,
-    ``attention.npz`` and ``attention.png`` into ``folder``."""
-    from .figures import attention_figure, feature_figure, save_figure
+    ``attention.npz`` (the problem, the exact and decoded arrays and the circuit's own) and
+    ``attention.png`` (the circuit's figure) into ``folder``."""
+    from .figures import save_figure
 
     write_json(os.path.join(folder, "summary.json"), result.summary)
     result.table.to_csv(os.path.join(folder, "metrics.csv"), index=False)
     result.rows.to_csv(os.path.join(folder, "rows.csv"), index=False)
     p, e, d = result.problem, result.exact, result.decoded
-    arrays = dict(q=p.q, k=p.k, v=p.v, scores=e.scores, attention=e.attention, normaliser=e.normaliser,
-                  output=e.output, attention_decoded=d.attention, normaliser_decoded=d.normaliser,
-                  output_decoded=d.output)
-    if result.rate_model is not None:
-        rm = result.rate_model
-        arrays.update(attention_rate_model=rm.attention, astrocyte_rate_model=rm.astrocyte,
-                      output_rate_model=rm.output)
-    np.savez(os.path.join(folder, "attention.npz"), **arrays)
-    figure = feature_figure if result.rate_model is not None else attention_figure
+    np.savez(os.path.join(folder, "attention.npz"), q=p.q, k=p.k, v=p.v, scores=e.scores, attention=e.attention,
+             normaliser=e.normaliser, output=e.output, attention_decoded=d.attention,
+             normaliser_decoded=d.normaliser, output_decoded=d.output, **result.arrays)
+    figure = circuit_kind(result.summary["network"]).figure
     save_figure(figure(result), os.path.join(folder, "attention.png"))

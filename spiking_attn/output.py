@@ -17,10 +17,11 @@ import shutil
 import tempfile
 import time
 
-from . import __version__
 from .errors import InputError
+from .version import __version__
 
 MARKER = ".spiking-attn-result.json"
+SWEEP_MARKER = "sweep.json"  # the marker of a sweep folder (spiking_attn.sweep)
 
 
 def strict_json(value):
@@ -165,3 +166,12 @@ def result_folder(out_dir, command, overwrite=False):
         commit_output(staging, out_dir, command=command, overwrite=overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # our own staging folder: gone already unless the block failed
+
+
+def is_sweep_folder(folder):
+    """Whether ``folder`` holds the marker of a sweep folder that spiking-attn wrote."""
+    try:
+        with open(os.path.join(folder, SWEEP_MARKER)) as stream:
+            return json.load(stream).get("tool") == "spiking-attn"
+    except (OSError, ValueError, AttributeError):
+        return False

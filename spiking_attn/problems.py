@@ -1,14 +1,28 @@
 """Attention problems: queries, keys and values, seeded at random or loaded from an ``.npz`` file."""
-from dataclasses import dataclass
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InputError
+from .option import Option
 from .output import apply_umask
 from .validation import checked_arrays
+
+# The options of the seeded random problem (`spiking-attn run` and `spiking-attn problem`); a circuit
+# may have its own default score_sd (its kind's ``defaults``).
+OPTIONS = (
+    Option("tokens", "tokens T of the random problem", "whole", default=16, low=1, metavar="T"),
+    Option("key_tokens", "keys and values of the random problem, for cross-attention (default: --tokens)", "whole",
+           low=1, metavar="T_K"),
+    Option("heads", "make the random problem multi-head: arrays (H, T, D), all heads in one network", "whole", low=1,
+           metavar="H"),
+    Option("dim", "head size D of the random problem", "whole", default=16, low=1, metavar="D"),
+    Option("score_sd", "score s.d. of the random problem", "positive", default=1.0, metavar="X"),
+    Option("scale", "multiply the queries by X, so every score scales by X", "number", default=1.0, metavar="X"),
+)
 
 # An array in every problem file that `spiking-attn problem` or `extract` writes: it recognises its own files.
 PROBLEM_MARKER = "spiking_attn_problem"
@@ -175,7 +189,8 @@ def load_problem(path):
     with archive:
         missing = [label for label in ("q", "k", "v") if label not in archive.files]
         if missing:
-            raise InputError(f"{path}: missing array(s) {', '.join(missing)}; need q (T_q x D), k (T_k x D) and v (T_k x Dv)")
+            raise InputError(f"{path}: missing array(s) {', '.join(missing)}; need q (T_q x D), k (T_k x D) and "
+                             "v (T_k x Dv)")
         try:
             q, k, v = archive["q"], archive["k"], archive["v"]
         except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .sweep import is_sweep_folder
+from .output import is_sweep_folder
 
 HEADER = "<!-- written by spiking-attn report; it replaces only this file -->"
 LAW_MIN_VALUES = 3

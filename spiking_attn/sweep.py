@@ -40,15 +40,19 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from dataclasses import dataclass
 
 import pandas as pd
+import tomllib
 
+from .arguments import run_options, run_parser, run_problems
 from .errors import InputError
-from .output import write_json
+from .experiment import RUN_OPTIONS
+from .output import SWEEP_MARKER as MARKER
+from .output import is_sweep_folder, write_json
+from .problems import OPTIONS as PROBLEM_OPTIONS
+from .version import __version__
 
-MARKER = "sweep.json"
 TABLES = ("run", "grid", "report")
 # Options of `spiking-attn run` that the sweep sets itself.
 MANAGED = {"out": "the sweep writes each point's folder itself",
@@ -59,10 +63,13 @@ RUNS_COLUMNS = ("point", "status", "error", "point_seconds", "peak_memory_mb", "
 DEFAULT_METRICS = ("row_tv_mean", "output_rel_error", "run_seconds")
 
 
-def run_option_actions(run_parser):
-    """The options of ``spiking-attn run`` (its parser) a sweep may set: name -> argparse action."""
-    return {action.dest: action for action in run_parser._actions
-            if action.option_strings and action.dest != "help" and action.dest not in MANAGED}
+INPUT = "input"  # `run --input`: a sweep point takes one .npz file
+
+
+def sweep_options():
+    """The options of ``spiking-attn run`` a sweep may set: name -> declaration (None for ``input``)."""
+    return {INPUT: None, **{option.name: option for option in (*PROBLEM_OPTIONS, *RUN_OPTIONS)
+                            if option.name not in MANAGED}}
 
 
 @dataclass(frozen=True)
@@ -125,58 +132,104 @@ def _grids(config, source):
     return grids
 
 
-def _option_name(name, actions, source, table):
+def _option_name(name, options, source, table):
     canonical = name.replace("-", "_")
     if canonical in MANAGED:
         raise InputError(f"{source}: option {name!r} in [{table}] cannot be swept: {MANAGED[canonical]}")
-    if canonical not in actions:
+    if canonical not in options:
         import difflib
 
-        close = difflib.get_close_matches(canonical, list(actions), n=1)
+        close = difflib.get_close_matches(canonical, list(options), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError(f"{source}: unknown option {name!r} in [{table}]{hint}; the options are those of "
                          "`spiking-attn run`")
     return canonical
 
 
-def _value(name, value, action, base, source):
+def _input_file(value, base, source):
+    """A point's input: one .npz file (relative paths from ``base``), made absolute."""
+    if not isinstance(value, str):
+        raise InputError(f"{source}: option 'input' takes one .npz file, got {value!r}")
+    value = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    if os.path.isdir(value):
+        raise InputError(f"{source}: input {value} is a folder; a sweep point takes one .npz file "
+                         "(list the files in the grid)")
+    return value, ["--input", value]
+
+
+def _value(name, value, option, base, source):
     """A config value as it is recorded, and as ``spiking-attn run`` arguments."""
-    flag = action.option_strings[0]
-    if name == "astrocyte" and isinstance(value, bool):
+    if option is None:
+        return _input_file(value, base, source)
+    if option.kind == "switch" and isinstance(value, bool):
         value = "on" if value else "off"
-    if action.nargs == 0:  # a flag such as --causal
+    if option.kind == "flag":  # such as --causal
         if not isinstance(value, bool):
             raise InputError(f"{source}: option {name!r} takes true or false, got {value!r}")
-        return value, [flag] if value else []
+        return value, option.argv(value)
     if isinstance(value, (bool, list, dict)) or value is None:
         raise InputError(f"{source}: bad value {value!r} for option {name!r}; give a number or a string")
-    if name == "input":
-        if not isinstance(value, str):
-            raise InputError(f"{source}: option 'input' takes one .npz file, got {value!r}")
-        value = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
-        if os.path.isdir(value):
-            raise InputError(f"{source}: input {value} is a folder; a sweep point takes one .npz file "
-                             "(list the files in the grid)")
-    return value, [flag, str(value)]
+    return value, option.argv(value)
 
 
-def _point(options, actions, base, source):
+def _point(values, options, base, source):
     recorded, argv = {}, []
-    for name, value in options.items():
-        recorded[name], arguments = _value(name, value, actions[name], base, source)
+    for name, value in values.items():
+        recorded[name], arguments = _value(name, value, options[name], base, source)
         argv += arguments
     return Point(options=recorded, argv=tuple(argv))
 
 
-def _check_point(point, run_parser, source):
+def _check_point(point, parser, source):
     """Parse and validate a point exactly as ``spiking-attn run`` would, before anything runs."""
-    from .cli import run_options, run_problems
-
     try:
-        args = run_parser.parse_args(point.argv)
+        args = parser.parse_args(point.argv)
         run_problems(args, run_options(args))
     except InputError as error:
         raise InputError(f"{source}: point {point.label()}: {error}") from None
+
+
+def _read_config(config, base):
+    """The config as a dict, the name messages give it and the folder of its relative paths."""
+    source = "sweep config"
+    if isinstance(config, (str, os.PathLike)):
+        source, base = str(config), os.path.dirname(os.path.abspath(config))
+        try:
+            with open(config, "rb") as stream:
+                config = tomllib.load(stream)
+        except OSError as error:
+            raise InputError(f"{source}: cannot read the sweep config ({error.strerror})") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise InputError(f"{source}: not valid TOML ({error})") from None
+    if not isinstance(config, dict):
+        raise InputError(f"{source}: a sweep config is a table with [run] and [grid]")
+    unknown = sorted(set(config) - set(TABLES))
+    if unknown:
+        raise InputError(f"{source}: unknown table(s) {', '.join(unknown)}; a sweep config has [run], [grid] "
+                         "and optionally [report]")
+    return config, source, base
+
+
+def _points(config, base, source):
+    """Every point of the config's grids in grid order (each once), and the grid options' names."""
+    options = sweep_options()
+    fixed = {_option_name(name, options, source, "run"): value for name, value in _table(config, "run", source).items()}
+    grids, names = [], []
+    for grid in _grids(config, source):
+        grid = {_option_name(name, options, source, "grid"): values for name, values in grid.items()}
+        both = sorted(set(grid) & set(fixed))
+        if both:
+            raise InputError(f"{source}: option(s) {', '.join(both)} are in both [run] and [grid]")
+        grids.append(grid)
+        names += [name for name in grid if name not in names]
+    points, seen = [], set()
+    for grid in grids:
+        for values in itertools.product(*grid.values()):
+            point = _point({**fixed, **dict(zip(grid, values))}, options, base, source)
+            if point.key not in seen:
+                seen.add(point.key)
+                points.append(point)
+    return points, names
 
 
 def load_config(config, base="."):
@@ -200,44 +253,11 @@ def load_config(config, base="."):
         For an unreadable file, an unknown table or option, an empty grid, or a point that
         ``spiking-attn run`` would refuse (every point is checked).
     """
-    source = "sweep config"
-    if isinstance(config, (str, os.PathLike)):
-        source, base = str(config), os.path.dirname(os.path.abspath(config))
-        try:
-            with open(config, "rb") as stream:
-                config = tomllib.load(stream)
-        except OSError as error:
-            raise InputError(f"{source}: cannot read the sweep config ({error.strerror})") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise InputError(f"{source}: not valid TOML ({error})") from None
-    if not isinstance(config, dict):
-        raise InputError(f"{source}: a sweep config is a table with [run] and [grid]")
-    unknown = sorted(set(config) - set(TABLES))
-    if unknown:
-        raise InputError(f"{source}: unknown table(s) {', '.join(unknown)}; a sweep config has [run], [grid] "
-                         "and optionally [report]")
-    from .cli import command_parser
-
-    run_parser = command_parser("run")
-    actions = run_option_actions(run_parser)
-    fixed = {_option_name(name, actions, source, "run"): value for name, value in _table(config, "run", source).items()}
-    grids, names = [], []
-    for grid in _grids(config, source):
-        grid = {_option_name(name, actions, source, "grid"): values for name, values in grid.items()}
-        both = sorted(set(grid) & set(fixed))
-        if both:
-            raise InputError(f"{source}: option(s) {', '.join(both)} are in both [run] and [grid]")
-        grids.append(grid)
-        names += [name for name in grid if name not in names]
-    points, seen = [], set()
-    for grid in grids:
-        for values in itertools.product(*grid.values()):
-            point = _point({**fixed, **dict(zip(grid, values))}, actions, base, source)
-            if point.key not in seen:
-                seen.add(point.key)
-                points.append(point)
+    config, source, base = _read_config(config, base)
+    points, names = _points(config, base, source)
+    parser = run_parser()
     for point in points:
-        _check_point(point, run_parser, source)
+        _check_point(point, parser, source)
     metrics = _table(config, "report", source).get("metrics", list(DEFAULT_METRICS))
     if not isinstance(metrics, list) or not metrics or not all(isinstance(name, str) for name in metrics):
         raise InputError(f"{source}: [report] metrics must be a list of column names of runs.parquet")
@@ -340,21 +360,11 @@ def prepare_sweep_folder(out_dir, sweep):
         if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
             path = os.path.join(points, name)
             shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
-    from . import __version__
-
     write_json(os.path.join(out_dir, MARKER), {
         "tool": "spiking-attn", "version": __version__, "config": sweep.config,
         "grid_options": list(sweep.grid_options), "metrics": list(sweep.metrics),
         "points": [{"point": point.key, "options": point.options} for point in sweep.points]})
     return out_dir
-
-
-def is_sweep_folder(folder):
-    try:
-        with open(os.path.join(folder, MARKER)) as stream:
-            return json.load(stream).get("tool") == "spiking-attn"
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def _duration(seconds):

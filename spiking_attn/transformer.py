@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .circuits import HeadParameters
+from .circuits.softmax_head import HeadParameters
 from .devices import stderr_progress
 from .experiment import run_experiment
 from .problems import validate
 
 BUCKET = 8
 SETTLE = 0.3  # s of settling per layer's network (7.5 tau_d; the head's default is 0.5 s)
+READ_SECONDS = 0.4  # s: the default read window of each layer's network
 
 
 def bucket(tokens):
@@ -49,9 +50,10 @@ class SpikingAttention:
 
     Attributes
     ----------
-    options : dict
-        Keyword arguments of :func:`spiking_attn.experiment.run_experiment` (duration, target, seed,
-        cache_dir, progress).
+    options : RunOptions
+        The softmax head's run options (duration, target, seed, cache_dir).
+    progress : callable
+        Receives the runs' progress lines.
     runs : list of dict
         One per layer run: layer, tokens, bucket, the layer's metrics, reused_build, build and run
         seconds.
@@ -59,14 +61,15 @@ class SpikingAttention:
         layer -> (exact attention, decoded attention) of the real rows, for figures.
     """
 
-    options: dict
+    options: object
+    progress: object
     runs: list = field(default_factory=list)
     examples: dict = field(default_factory=dict)
 
     def __call__(self, layer, q, k, v):
         tokens = q.shape[1]
         problem = validate(q, k, v, name=f"layer {layer}").padded(bucket(tokens), bucket(tokens))
-        result = run_experiment(problem, **self.options)
+        result = run_experiment(problem, self.options, HeadParameters(settle=SETTLE), progress=self.progress)
         s = result.summary
         self.runs.append({"layer": layer, "tokens": tokens, "bucket": bucket(tokens),
                           **layer_metrics(result.exact, result.decoded, tokens), "saturated": s["saturated"],
@@ -108,7 +111,7 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
     encoder : spiking_attn.encoder.Encoder
     texts : list of str
     layers : list of int
-    options : spiking_attn.validation.RunOptions
+    options : spiking_attn.experiment.RunOptions
         The softmax head's run options (duration: the read window, after :data:`SETTLE` s of
         settling; target, seed, cache_dir).
     progress : callable
@@ -118,12 +121,13 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
     -------
     TransformerResult
     """
-    settings = dict(duration=options.duration, target=options.target, seed=options.seed,
-                    cache_dir=options.cache_dir, parameters=HeadParameters(settle=SETTLE),
-                    progress=lambda line: line.startswith("warning") and progress(line))
+    def warnings(line):
+        if line.startswith("warning"):
+            progress(line)
+
     exact, spiking, runs, examples, timings = [], [], [], {}, []
     for number, text in enumerate(texts):
-        attention = SpikingAttention(settings)
+        attention = SpikingAttention(options, warnings)
         start = time.perf_counter()
         exact.append(encoder.encode(text).embedding)
         middle = time.perf_counter()

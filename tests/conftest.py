@@ -1,5 +1,6 @@
-"""Shared, seeded fixtures. The C++ standalone build (about 20 s) is made once per session, in a
-build cache of the session's own (so runs in subprocesses reuse it)."""
+"""Shared, seeded fixtures. The suite runs its files on every core (pytest-xdist, a file per worker);
+each worker's session has a build cache of its own, so a C++ standalone build (10-25 s) is made once
+per worker and shape, and runs in subprocesses reuse it."""
 import json
 import os
 

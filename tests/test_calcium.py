@@ -5,9 +5,8 @@ import pytest
 from brian2 import Equations, Network, NeuronGroup, StateMonitor, defaultclock, ms, prefs, second, umolar
 from scipy.integrate import solve_ivp
 
-from spiking_attn import equations as eq
-from spiking_attn.calcium import GChIParameters, eigenvalues, gchi_derivatives, steady_state
-from spiking_attn.experiment import run_experiment
+from spiking_attn.api import simulate_problem
+from spiking_attn.circuits.astrocytes.gchi import GCHI, GChIParameters, eigenvalues, gchi_derivatives, steady_state
 from spiking_attn.problems import random_problem
 
 # The known glutamate input: Y(t) = Y_peak sin^2(pi t / period), uM.
@@ -34,7 +33,7 @@ def test_brian2_equations_match_a_scipy_reference(parameters, dt):
     prefs.codegen.target = "numpy"
     defaultclock.dt = dt * ms
     namespace = {**parameters.namespace(), "Y_peak": Y_PEAK * umolar, "period": PERIOD * second}
-    astrocyte = NeuronGroup(1, eq.GCHI + GLUTAMATE_INPUT, method="rk4", namespace=namespace)
+    astrocyte = NeuronGroup(1, GCHI + GLUTAMATE_INPUT, method="rk4", namespace=namespace)
     astrocyte.Gamma_A, astrocyte.I, astrocyte.C, astrocyte.h = start[0], start[1] * umolar, start[2] * umolar, start[3]
     monitor = StateMonitor(astrocyte, ["Gamma_A", "I", "C", "h"], record=0, dt=10 * ms)
     Network(astrocyte, monitor).run(10 * second)
@@ -75,7 +74,7 @@ def test_calcium_oscillates_outside_that_regime():
 def test_gchi_head_normalises_rows():
     """T = 8, D = 8, scores of s.d. 1.5: the G-ChI astrocytes hold every row at its set point."""
     problem = random_problem(8, 8, seed=3).scaled(1.5)
-    result = run_experiment(problem, target="numpy", seed=3, astrocyte_model="gchi", progress=silent)
+    result = simulate_problem(problem, target="numpy", seed=3, astrocyte_model="gchi", progress=silent)
     assert result.summary["simulated_seconds"] == 4.0
     assert result.metrics["row_sum_error_max"] <= 0.05
     assert result.metrics["row_tv_mean"] <= 0.02

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from spiking_attn.api import simulate_problem
 from spiking_attn.cli import main
-from spiking_attn.experiment import run_experiment
 from spiking_attn.problems import random_problem, validate
 
 
@@ -15,7 +15,7 @@ def silent(message):
 
 
 def run(problem, **options):
-    return run_experiment(problem, target="numpy", duration=0.5, progress=silent, **options)
+    return simulate_problem(problem, target="numpy", duration=0.5, progress=silent, **options)
 
 
 def strict_json(path):

@@ -1,14 +1,16 @@
 """The spiking head against exact softmax on seeded problems (cpp_standalone and numpy)."""
+from pathlib import Path
+
 import numpy as np
 import pytest
-from brian2 import Equations, NeuronGroup, Network, SpikeMonitor, defaultclock, mV, ms, prefs, second
+from brian2 import Equations, Network, NeuronGroup, SpikeMonitor, defaultclock, ms, mV, prefs, second
 
 from spiking_attn import devices
 from spiking_attn import equations as eq
-from spiking_attn.circuits import HeadParameters
-from spiking_attn.circuits.softmax_head import pair_count, synapse_count
+from spiking_attn.api import simulate_problem
+from spiking_attn.circuits.astrocytes import MODELS, integral
+from spiking_attn.circuits.softmax_head import HeadParameters, pair_count, synapse_count
 from spiking_attn.decoding import decode
-from spiking_attn.experiment import run_experiment
 from spiking_attn.problems import random_problem
 
 
@@ -16,10 +18,19 @@ def silent(message):
     pass
 
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def default_numpy_run():
+    """The built-in default problem (T=16, D=16, seed 0) on the numpy target."""
+    return simulate_problem(random_problem(16, 16, seed=0), target="numpy", progress=silent)
+
+
 @pytest.fixture(scope="module")
 def small_numpy_run():
     """T = 8, D = 8, seed 1, read window 4 s, numpy target."""
-    return run_experiment(random_problem(8, 8, seed=1), duration=4.0, target="numpy", seed=1, progress=silent)
+    return simulate_problem(random_problem(8, 8, seed=1), duration=4.0, target="numpy", seed=1, progress=silent)
 
 
 def test_default_problem_meets_the_accuracy_targets(default_run):
@@ -75,17 +86,29 @@ def test_numpy_target_is_accurate(small_numpy_run):
     assert m["output_rel_error"] <= 0.05
 
 
-def test_numpy_and_standalone_agree(default_run):
+def test_numpy_and_standalone_agree(default_run, default_numpy_run):
     """Same network, same initial state: the two targets produce the same spikes, so the decoded
     attention and output (spike counts over fixed gains) are identical. The decoded normaliser is
     a float state variable integrated by different code (C++ with -ffast-math, NumPy), so it is
     compared to rounding."""
     _, out, _ = default_run
-    result = run_experiment(random_problem(16, 16, seed=0), target="numpy", progress=silent)
+    result = default_numpy_run
     with np.load(out / "attention.npz") as saved:
         np.testing.assert_array_equal(result.decoded.attention, saved["attention_decoded"])
         np.testing.assert_array_equal(result.decoded.output, saved["output_decoded"])
         np.testing.assert_allclose(result.decoded.normaliser, saved["normaliser_decoded"], rtol=1e-9)
+
+
+def test_default_problem_decodes_as_before_the_restructuring(default_run, default_numpy_run):
+    """The decoded attention and output of the default problem are those of the code before issue 18
+    restructured the library (tests/fixtures/make_default_reference.py), on both targets."""
+    _, out, _ = default_run
+    with np.load(FIXTURES / "default_problem_reference.npz") as before, np.load(out / "attention.npz") as saved:
+        now = {"numpy": (default_numpy_run.decoded.attention, default_numpy_run.decoded.output),
+               "cpp_standalone": (saved["attention_decoded"], saved["output_decoded"])}
+        for target, (attention, output) in now.items():
+            np.testing.assert_array_equal(attention, before[f"attention_{target}"])
+            np.testing.assert_array_equal(output, before[f"output_{target}"])
 
 
 def test_error_falls_like_regular_counting(small_numpy_run):
@@ -100,7 +123,7 @@ def test_error_falls_like_regular_counting(small_numpy_run):
 
 def test_without_astrocyte_rows_are_not_normalised():
     problem = random_problem(8, 8, seed=2)
-    off = run_experiment(problem, target="numpy", seed=2, astrocyte=False, progress=silent)
+    off = simulate_problem(problem, target="numpy", seed=2, astrocyte=False, progress=silent)
     # With the feedback blocked the depression stays 0 and row t sums to Z_t / Z0 with Z0 = T.
     predicted = off.exact.normaliser / problem.tokens
     np.testing.assert_allclose(off.decoded.attention.sum(axis=1), predicted, rtol=0.03)
@@ -111,7 +134,7 @@ def test_without_astrocyte_rows_are_not_normalised():
 def test_short_rows_sum_to_one():
     """T = 2: the set point is raised to R_att, so one release moves an attention neuron by at
     most one threshold (it carried 6 thresholds, and lost counts, before)."""
-    result = run_experiment(random_problem(2, 4, seed=0), target="numpy", progress=silent)
+    result = simulate_problem(random_problem(2, 4, seed=0), target="numpy", progress=silent)
     assert result.metrics["row_sum_error_max"] <= 0.01
     assert result.metrics["row_tv_mean"] <= 0.005
 
@@ -135,14 +158,18 @@ def test_input_neurons_fire_at_the_encoded_rate():
 def test_equations_need_no_infinity():
     """The binary is compiled assuming finite math (spiking_attn/devices.py): no equation may name
     inf or divide by a gate that can reach 0 (the random-feature network's normalisers)."""
+    import importlib
     import re
 
     texts = [value if isinstance(value, str) else str(value) for value in vars(eq).values()
              if isinstance(value, (str, Equations))]
     texts += list(eq.FEATURE_EXPRESSIONS.values()) + [str(eq.feature_neuron(name)) for name in eq.FEATURE_EXPRESSIONS]
+    for module in MODELS.values():  # every astrocyte model's equations, in its own module
+        texts += [value if isinstance(value, str) else str(value) for value in vars(importlib.import_module(module))
+                  .values() if isinstance(value, (str, Equations))]
     assert texts and not [text for text in texts if re.search(r"\binf\b", text)]
     assert "-fno-finite-math-only" not in devices.COMPILER_FLAGS
     gates = [str(eq.FEATURE_ASTROCYTE), str(eq.INHIBITION)]
     assert all(re.search(r"gate_value = 1 / \((a|g) \+ a_half\)", gate) for gate in gates)
     assert eq.GATE_FLOOR > 0
-    assert "exp(-depression) / resting_normaliser" in str(eq.ASTROCYTE)  # resting_normaliser = R_set / (n r) >= 1
+    assert "exp(-depression) / resting_normaliser" in str(integral.ASTROCYTE)  # resting_normaliser = R_set / (n r) >= 1

@@ -16,7 +16,8 @@ def test_random_problem_is_seeded_and_has_unit_score_spread():
 
 def test_scaled_multiplies_the_scores():
     problem = random_problem(4, 4, seed=0)
-    np.testing.assert_allclose(attention_scores(problem.scaled(2).q, problem.k), 2 * attention_scores(problem.q, problem.k))
+    np.testing.assert_allclose(attention_scores(problem.scaled(2).q, problem.k),
+                               2 * attention_scores(problem.q, problem.k))
 
 
 def test_load_round_trip(tmp_path):

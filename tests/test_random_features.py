@@ -1,12 +1,11 @@
 """The spiking random-feature network against its rate model (numpy target, small problems)."""
 import numpy as np
 import pytest
-from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, defaultclock, linked_var, mV, ms, prefs, second
+from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, defaultclock, linked_var, ms, mV, prefs, second
 
 from spiking_attn import equations as eq
-from spiking_attn.circuits import FeatureParameters
-from spiking_attn.circuits.random_features import synapse_count
-from spiking_attn.experiment import run_experiment
+from spiking_attn.api import simulate_problem
+from spiking_attn.circuits.random_features import FeatureParameters, synapse_count
 from spiking_attn.features import FEATURE_MAPS, SIGNED_MAPS, TRUNCATION, random_feature_map
 from spiking_attn.problems import random_problem
 
@@ -47,7 +46,7 @@ def test_feature_neurons_fire_at_the_feature_map(name):
 @pytest.fixture(scope="module")
 def plastic_run():
     problem = random_problem(4, 16, seed=0, score_sd=0.25)
-    return run_experiment(problem, network="random-features", features=300, target="numpy", progress=silent)
+    return simulate_problem(problem, network="random-features", features=300, target="numpy", progress=silent)
 
 
 def test_written_network_matches_its_rate_model(plastic_run):
@@ -62,7 +61,7 @@ def test_written_network_matches_its_rate_model(plastic_run):
 
 def test_directly_written_network_matches_its_rate_model():
     problem = random_problem(4, 16, seed=0, score_sd=0.25)
-    result = run_experiment(problem, network="random-features", features=300, write="direct", target="numpy",
+    result = simulate_problem(problem, network="random-features", features=300, write="direct", target="numpy",
                             progress=silent)
     assert result.metrics["rate_model_output_rel_error"] <= 0.03
     assert result.metrics["astrocyte_rate_model_rel_error"] <= 0.01
@@ -72,7 +71,7 @@ def test_directly_written_network_matches_its_rate_model():
 def test_normaliser_neurons_divide_too():
     """The non-astrocytic alternative, after a simulated writing phase."""
     problem = random_problem(4, 16, seed=0, score_sd=0.25)
-    result = run_experiment(problem, network="random-features", features=300, normaliser="neurons",
+    result = simulate_problem(problem, network="random-features", features=300, normaliser="neurons",
                             target="numpy", progress=silent)
     assert result.metrics["rate_model_output_rel_error"] <= 0.05
     assert result.metrics["row_sum_error_max"] <= 0.05
@@ -88,7 +87,7 @@ def test_causal_protocol_reads_each_query_after_its_own_key():
     """--causal: key t is written, then query t read, so H and p are prefix sums; the readout of a
     key not yet written has no weight, so its decoded attention is exactly 0."""
     problem = random_problem(4, 16, seed=0, score_sd=0.25)
-    result = run_experiment(problem, network="random-features", features=300, target="numpy", causal=True,
+    result = simulate_problem(problem, network="random-features", features=300, target="numpy", causal=True,
                             progress=silent)
     decoded = result.decoded.attention
     assert np.all(np.triu(decoded, 1) == 0)

@@ -1,5 +1,5 @@
-"""Real attention in spikes: wide score ranges, causal masks, cross-attention and many heads
-(cpp_standalone, seeded problems; each shape is built once)."""
+"""Real attention in spikes: wide score ranges, causal masks, cross-attention and many heads (seeded
+problems; the numpy target where compiled code is not the point, cpp_standalone where a build's reuse is)."""
 import json
 import subprocess
 import sys
@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
+from spiking_attn.api import simulate_problem
 from spiking_attn.circuits.softmax_head import pair_count, synapse_count
 from spiking_attn.cli import main
-from spiking_attn.experiment import run_experiment
 from spiking_attn.problems import random_problem, validate
 
 
@@ -54,7 +54,7 @@ def sink_problem():
 
 def test_attention_sinks_with_scores_up_to_40():
     problem = sink_problem()
-    result = run_experiment(problem, progress=silent)
+    result = simulate_problem(problem, target="numpy", progress=silent)
     scores = result.exact.scores
     assert scores.max() > 38 and (scores.max(axis=1) - scores.min(axis=1)).max() > 55
     assert result.exact.attention[:, 0].min() > 0.9
@@ -65,7 +65,7 @@ def test_attention_sinks_with_scores_up_to_40():
 
 def test_causal_attention_has_exactly_zero_weight_above_the_diagonal():
     problem = random_problem(8, 8, seed=3)
-    result = run_experiment(problem, causal=True, progress=silent)
+    result = simulate_problem(problem, causal=True, target="numpy", progress=silent)
     decoded = result.decoded.attention
     assert np.all(np.triu(decoded, 1) == 0)
     assert np.all(decoded[np.tril_indices(8)] > 0)
@@ -77,7 +77,7 @@ def test_causal_attention_has_exactly_zero_weight_above_the_diagonal():
 
 def test_cross_attention_with_more_keys_than_queries():
     problem = random_problem(6, 8, seed=4, key_tokens=20)
-    result = run_experiment(problem, progress=silent)
+    result = simulate_problem(problem, target="numpy", progress=silent)
     assert result.decoded.attention.shape == (6, 20)
     assert result.decoded.output.shape == (6, 8)
     assert result.metrics["row_tv_mean"] <= 0.01

@@ -2,8 +2,8 @@
 import numpy as np
 from brian2 import mV
 
+from spiking_attn.api import simulate_problem
 from spiking_attn.circuits.softmax_head import Variability, build_softmax_head
-from spiking_attn.experiment import run_experiment
 from spiking_attn.problems import random_problem
 
 
@@ -32,7 +32,7 @@ def test_heterogeneity_spreads_every_factor_within_its_bounds():
 
 def test_poisson_inputs_fire_irregularly_at_the_encoded_rates():
     problem = random_problem(2, 4, seed=6)
-    result = run_experiment(problem, target="numpy", seed=6, input_spikes="poisson", progress=silent)
+    result = simulate_problem(problem, target="numpy", seed=6, input_spikes="poisson", progress=silent)
     indices, times = result.recording.spikes["input"]
     q = problem.q
     rates = 1000.0 / np.abs(q).max() * np.clip(np.stack([q, -q], axis=-1), 0, None).ravel()
@@ -55,6 +55,6 @@ def test_dale_variant_keeps_every_neuron_one_sign_and_the_accuracy():
     # Every signed key weight of the original circuit is made by exactly one of the two pathways.
     assert len(excitatory) + len(inhibitory) == len({obj.name: obj for obj in build_softmax_head(
         problem, seed=7).network.objects}["key_synapses"])
-    result = run_experiment(problem, target="numpy", seed=7, dale=True, progress=silent)
+    result = simulate_problem(problem, target="numpy", seed=7, dale=True, progress=silent)
     assert result.metrics["row_sum_error_max"] <= 0.02
     assert result.metrics["row_tv_mean"] <= 0.01

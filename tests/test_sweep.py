@@ -213,8 +213,10 @@ def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "spiking_attn.cli", "sweep", config, "--out", str(out), "--workers", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    records = lambda: sorted(name for name in os.listdir(out / "points") if name.endswith(".json")) \
-        if (out / "points").is_dir() else []
+    def records():
+        return sorted(name for name in os.listdir(out / "points") if name.endswith(".json")) \
+            if (out / "points").is_dir() else []
+
     deadline = time.time() + 240
     while len(records()) < 2 and time.time() < deadline and process.poll() is None:
         time.sleep(0.2)

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
+from spiking_attn.api import simulate_problem
 from spiking_attn.cli import main
-from spiking_attn.experiment import run_experiment
 from spiking_attn.problems import random_problem
 from spiking_attn.transformer import bucket
 
@@ -20,7 +20,7 @@ def test_padding_keys_take_no_part():
     problem = random_problem(5, 4, seed=6)
     padded = problem.padded(8, 8)
     assert padded.key_mask.tolist() == [True] * 5 + [False] * 3
-    result = run_experiment(padded, target="numpy", duration=1.0, progress=silent)
+    result = simulate_problem(padded, target="numpy", duration=1.0, progress=silent)
     assert np.all(result.decoded.attention[:, 5:] == 0)
     np.testing.assert_allclose(result.exact.attention[:5, :5], run_exact(problem), atol=1e-12)
     tv = 0.5 * np.abs(result.decoded.attention[:5] - result.exact.attention[:5]).sum(axis=1)
@@ -43,7 +43,8 @@ def test_spiking_transformer_keeps_the_embeddings(tmp_path, capsys):
     after the first reuses the build."""
     out = tmp_path / "transformer"
     texts = ["A cat sat quietly on the warm windowsill.", "The dog slept on the sunny porch all afternoon."]
-    assert main(["transformer", "--text", *texts, "--layers", "0,5", "--duration", "0.3", "--out", str(out)]) == 0
+    assert main(["transformer", "--text", *texts, "--layers", "0,5", "--duration", "0.3", "--out", str(out),
+                 "--cache-dir", str(tmp_path / "cache")]) == 0  # its own cache: the session's holds one T=16 head
     summary = json.loads((out / "summary.json").read_text())
     assert summary["layers"] == [0, 5]
     assert summary["embedding_cosine_min"] >= 0.999

@@ -6,10 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from spiking_attn.cli import build_parser, run_options, run_problems
+from spiking_attn.arguments import run_options, run_problems
+from spiking_attn.cli import build_parser
 from spiking_attn.errors import InputError
+from spiking_attn.experiment import resolve_options
 from spiking_attn.problems import validate
-from spiking_attn.validation import MAX_ENTRY, MAX_SCORE, MIN_LARGEST, resolve_options
+from spiking_attn.validation import MAX_ENTRY, MAX_SCORE, MIN_LARGEST
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -89,8 +91,9 @@ def test_well_formed_arrays_are_accepted(tokens, key_tokens, dim, value_dim, hea
 WORDS = st.sampled_from(["", "x", "-1", "0", "1", "2", "0.105", "0.4", "1e300", "-0.0", "nan", "inf", "1e-5",
                          "4294967296", "100000", "softmax", "random-features", "numpy", "cython", "performer",
                          "cosine", "direct", "neurons", "on", "off", "/proc/none"])
-OPTIONS = ["--tokens", "--key-tokens", "--heads", "--causal", "--dim", "--seed", "--scale", "--score-sd", "--duration", "--network", "--features",
-           "--feature-map", "--write", "--normaliser", "--target", "--astrocyte", "--threads", "--cache-dir"]
+OPTIONS = ["--tokens", "--key-tokens", "--heads", "--causal", "--dim", "--seed", "--scale", "--score-sd", "--duration",
+           "--network", "--features", "--feature-map", "--write", "--normaliser", "--target", "--astrocyte",
+           "--threads", "--cache-dir"]
 
 
 @FAST

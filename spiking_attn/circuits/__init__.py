@@ -1,6 +1,9 @@
-"""Circuit builders: functions that turn a problem and parameters into Brian2 objects."""
-from .random_features import FeatureNetwork, FeatureParameters, build_random_features
-from .softmax_head import HeadParameters, SoftmaxHead, build_softmax_head
+"""Circuit builders: functions that turn a problem and parameters into Brian2 networks.
 
-__all__ = ["FeatureNetwork", "FeatureParameters", "HeadParameters", "SoftmaxHead", "build_random_features",
-           "build_softmax_head"]
+Each circuit is one module exporting its :class:`~spiking_attn.circuits.base.CircuitKind` as
+``KIND``, listed in :mod:`spiking_attn.circuits.registry`; the astrocyte models of the softmax head
+are modules of :mod:`spiking_attn.circuits.astrocytes`, listed in its registry.
+"""
+from .registry import circuit_kind, circuit_kinds, circuit_names
+
+__all__ = ["circuit_kind", "circuit_kinds", "circuit_names"]

@@ -1,15 +1,12 @@
-"""The interface every circuit fills in.
+"""The interface every circuit fills in: a built :class:`Circuit`, and the :class:`CircuitKind` its
+module exports as ``KIND``.
 
-A circuit builder is a function ``build_<name>(problem, ..., seed) -> Circuit``; the run layer
-(:mod:`spiking_attn.devices`, :mod:`spiking_attn.experiment`) needs nothing else from it. To add
-a circuit: write the equations in :mod:`spiking_attn.equations`, a frozen parameters dataclass
-derived from :class:`~spiking_attn.circuits.parameters.CommonParameters`, a subclass of
-:class:`Circuit` that fills in the members below, a ``synapse_count`` function (for the memory
-check before anything is built) and a builder; then register it: a
-:class:`~spiking_attn.experiment.NetworkKind` in ``experiment.NETWORK_KINDS`` and its name in
-``validation.NETWORKS``.
+The run layer (:mod:`spiking_attn.devices`, :mod:`spiking_attn.experiment`) and the front ends know
+a circuit only through its kind, looked up by name in :mod:`spiking_attn.circuits.registry`; no
+other module names a network. docs/developing.md has the recipe for adding one.
 """
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 
 
 class Circuit(ABC):
@@ -30,6 +27,8 @@ class Circuit(ABC):
     encoding_population : str
         The population whose saturation (one spike per time step) biases the result; the run
         warns (``saturated``) when its busiest neuron fires above 1 / (2 dt).
+    rate_model : object, optional
+        The circuit's own rate model, where it has one (what :meth:`metrics` compares with).
     """
 
     encoding_population = None
@@ -50,3 +49,52 @@ class Circuit(ABC):
     @abstractmethod
     def recording(self):
         """The monitors' contents as a :class:`~spiking_attn.decoding.Recording`."""
+
+    def metrics(self, exact, decoded):
+        """Metrics of this circuit beside the attention metrics every run has (a dict of floats)."""
+        return {}
+
+    def arrays(self):
+        """Arrays of this circuit saved in ``attention.npz`` beside the exact and decoded ones."""
+        return {}
+
+
+@dataclass(frozen=True)
+class CircuitKind:
+    """What the run layer and the front ends know of a circuit.
+
+    Attributes
+    ----------
+    name : str
+        The ``--network`` value.
+    description : str
+        One line for ``--help``.
+    options : tuple of Option
+        The run options only this circuit takes (declared in its module); given with another
+        circuit they are refused.
+    defaults : dict
+        This circuit's own defaults of options every run has (``duration``, ``score_sd``).
+    parameters : callable
+        (options, parameters or None) -> the parameters to build with.
+    check_options : callable
+        (options) -> None, or InputError for a combination of options the circuit cannot take.
+    check_shape : callable
+        (heads, T_q, T_k) -> None, or InputError for a problem shape it cannot take.
+    size : callable
+        (options, heads, T_q, T_k, D, Dv, parameters) -> (synapse count, a label for the error).
+    build : callable
+        (problem, options, parameters) -> a built :class:`Circuit`.
+    figure : callable
+        (result) -> the matplotlib figure of ``attention.png``.
+    """
+
+    name: str
+    description: str
+    parameters: object
+    build: object
+    size: object
+    figure: object
+    options: tuple = ()
+    defaults: dict = field(default_factory=dict)
+    check_options: object = lambda options: None
+    check_shape: object = lambda heads, tokens, key_tokens: None

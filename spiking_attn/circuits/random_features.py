@@ -13,7 +13,7 @@ One network, used in two phases (equations in :mod:`spiking_attn.equations`):
 With ``write="direct"`` the writing phase is skipped and H and p are loaded from the rate model
 (in the same units), separating the writing error from the reading error.
 """
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from brian2 import (
@@ -31,16 +31,38 @@ from brian2 import (
 
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
-from ..features import SIGNED_MAPS, TRUNCATION, random_feature_attention, random_feature_map, split_features
 from ..errors import InputError
+from ..features import (
+    FEATURE_MAPS,
+    SIGNED_MAPS,
+    TRUNCATION,
+    random_feature_attention,
+    random_feature_map,
+    split_features,
+)
+from ..figures import feature_figure
+from ..metrics import rate_model_metrics, signed_rate_model_metrics
+from ..option import Option
 from ..validation import require_finite
-from .base import Circuit
+from .base import Circuit, CircuitKind
 from .monitoring import spike_trains
 from .parameters import CommonParameters
 
 WRITE_MODES = ("plastic", "direct")
 PHI_LIMIT = 1e250  # largest |phi| of the inputs the network accepts (float64 reaches 1.8e308)
 NORMALISERS = ("astrocyte", "neurons")
+MAX_FEATURES = 10 ** 7
+
+OPTIONS = (
+    Option("features", "number of random features m", "whole", default=1000, low=1, high=MAX_FEATURES, metavar="M",
+           label="the number of features"),
+    Option("feature_map", "the random feature map", "choice", default="performer", choices=FEATURE_MAPS,
+           label="feature map"),
+    Option("write", "simulate the writing phase (plastic) or load H and p from the rate model (direct)", "choice",
+           default="plastic", choices=WRITE_MODES, label="write mode"),
+    Option("normaliser", "the astrocyte or normaliser neurons with divisive inhibition", "choice",
+           default="astrocyte", choices=NORMALISERS),
+)
 
 
 @dataclass(frozen=True)
@@ -199,7 +221,7 @@ class FeatureNetwork(Circuit):
     def structure(self):
         """What shapes the generated code (the problem's gains are state variables, not part of it)."""
         p = self.problem
-        return {"network": "random-features", "tokens": p.tokens, "dim": p.dim, "value_dim": p.value_dim,
+        return {"network": KIND.name, "tokens": p.tokens, "dim": p.dim, "value_dim": p.value_dim,
                 "features": self.feature_map.features, "feature_map": self.feature_map.name, "write": self.write,
                 "normaliser": self.normaliser, "astrocyte": self.astrocyte, "causal": self.causal,
                 "parameters": asdict(self.parameters)}
@@ -208,7 +230,7 @@ class FeatureNetwork(Circuit):
         """Settings for ``summary.json``."""
         p = self.parameters
         return {
-            "network": "random-features",
+            "network": KIND.name,
             "features": self.feature_map.features,
             "feature_map": self.feature_map.name,
             "write": self.write,
@@ -224,7 +246,20 @@ class FeatureNetwork(Circuit):
         p = self.problem
         return (f"random-feature network ({self.feature_map.name}, m={self.feature_map.features}, "
                 f"{self.feature_neurons} feature neurons, write {self.write}, normaliser {self.normaliser}"
-                f"{'' if self.astrocyte else ' (off)'}{', causal' if self.causal else ''}), T={p.tokens}, D={p.dim}, Dv={p.value_dim}")
+                f"{'' if self.astrocyte else ' (off)'}{', causal' if self.causal else ''}), T={p.tokens}, D={p.dim}, "
+                f"Dv={p.value_dim}")
+
+    def metrics(self, exact, decoded):
+        """The network against its rate model, the rate model and the paper's signed-map rate model
+        against exact softmax (:func:`spiking_attn.metrics.rate_model_metrics`)."""
+        p = self.problem
+        signed = random_feature_attention(p.q, p.k, p.v, self.feature_map, causal=self.causal)
+        return {**rate_model_metrics(exact, decoded, self.rate_model), **signed_rate_model_metrics(exact, signed)}
+
+    def arrays(self):
+        model = self.rate_model
+        return {"attention_rate_model": model.attention, "astrocyte_rate_model": model.astrocyte,
+                "output_rate_model": model.output}
 
     def recording(self):
         m = self.monitors
@@ -395,10 +430,98 @@ def _normaliser_neurons(feature_neurons, presynaptic, release_gain, T, p, rng):
     return [neurons, counting, inhibition, to_inhibition], inhibition, monitors
 
 
+def _check_modes(write, normaliser, causal):
+    if write not in WRITE_MODES:
+        raise ValueError(f"write must be one of {', '.join(WRITE_MODES)}, got {write!r}")
+    if normaliser not in NORMALISERS:
+        raise ValueError(f"normaliser must be one of {', '.join(NORMALISERS)}, got {normaliser!r}")
+    if causal and write == "direct":
+        raise ValueError("causal needs write='plastic': directly written H and p cannot grow key by key")
+
+
+@dataclass(frozen=True)
+class Gains:
+    """The gains fixed from the inputs' ranges before the run.
+
+    Attributes
+    ----------
+    scale : float
+        D^(-1/4): tokens enter as x = token * scale.
+    feature : float
+        r_feature, the feature neurons' rate per unit phi (Hz): the busiest fires at ``feature_rate``.
+    value : float
+        c = 1 / max|v|.
+    release : float
+        t_learn r_feature^2, the unit of the astrocyte processes' counts.
+    """
+
+    scale: float
+    feature: float
+    value: float
+    release: float
+
+    @classmethod
+    def of(cls, problem, phi, feature_map, p):
+        scale = problem.dim ** -0.25
+        feature = p.feature_rate / _check_feature_map(phi, problem, feature_map, scale)
+        require_finite("the feature neurons' rate gain", feature)
+        value_max = np.abs(problem.v).max()
+        return cls(scale=scale, feature=feature, value=1.0 / value_max if value_max > 0 else 1.0,
+                   release=p.write_learn * feature ** 2)
+
+
+def _direct_memory(problem, phi, gains, feature_neurons, p):
+    """H and p written directly (``write='direct'``): the Hebbian rule's and the processes' expected
+    values, from the rate model in the network's units; returns (presynaptic counts, memory)."""
+    T, Dv = problem.tokens, problem.value_dim
+    pair_features_k = split_features(phi(problem.k * gains.scale))[:, :feature_neurons]  # neuron order
+    values = {"attention": np.eye(T), "output": gains.value * eq.on_off(problem.v).reshape(T, 2 * Dv)}
+    memory = {name: pair_features_k.T @ values[name] * gains.feature * p.teacher_rate for name in values}
+    return pair_features_k.sum(axis=0) * gains.feature * p.write_learn, memory
+
+
+def _normalisation(normaliser, astrocyte, feature_neurons, plastic, presynaptic, gains, T, p, rng):
+    """The divider (the astrocyte or normaliser neurons) and, unless blocked, its gate onto every plastic
+    synapse (Synapses acting on Synapses); returns the objects and the divider's monitors."""
+    if normaliser == "astrocyte":
+        objects, divider, monitors = _astrocyte(feature_neurons, presynaptic, gains.release, T, p)
+    else:
+        objects, divider, monitors = _normaliser_neurons(feature_neurons, presynaptic, gains.release, T, p, rng)
+    if astrocyte:
+        for name, synapses in plastic.items():
+            gating = Synapses(divider, synapses, eq.GATE_TO_SYNAPSE, name=f"gate_{name}")
+            gating.connect()
+            objects.append(gating)
+    return objects, monitors
+
+
+def _namespace(p, phi, T, input_drive, schedule, teachers):
+    """The network's Brian2 namespace: constants with units and the protocol's TimedArrays."""
+    timed = {name: TimedArray(getattr(schedule, name), dt=p.step * second) for name in ("learning", "reading",
+                                                                                        "resting")}
+    return {
+        "v_theta": p.v_theta * 1e3 * mV,
+        "tau_in": p.tau_in * second,
+        "tau_d": p.tau_d * second,
+        "delta_u": p.delta_u * 1e3 * mV,
+        "m_features": phi.features,
+        "z_clip": TRUNCATION,
+        "tau_hebb": p.tau_hebb * second,
+        "tau_a": p.tau_a * second,
+        "a_half": eq.GATE_FLOOR,
+        "tau_inh": p.tau_inh * second,
+        "g_step": T / (p.normaliser_neurons * p.normaliser_rate * p.tau_inh),
+        "input_drive": input_drive,
+        **timed,
+        **teachers,
+    }
+
+
 def build_random_features(problem, features=1000, feature_map="performer", write="plastic",
                           normaliser="astrocyte", astrocyte=True, parameters=FeatureParameters(), seed=0,
                           causal=False):
-    """Build the random-feature network for ``problem``.
+    """Build the random-feature network for ``problem``, in phases: the gains, the protocol, the
+    input and feature layers, the readouts and their plastic synapses, the normaliser.
 
     Parameters
     ----------
@@ -426,73 +549,80 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     -------
     FeatureNetwork
     """
-    if write not in WRITE_MODES:
-        raise ValueError(f"write must be one of {', '.join(WRITE_MODES)}, got {write!r}")
-    if normaliser not in NORMALISERS:
-        raise ValueError(f"normaliser must be one of {', '.join(NORMALISERS)}, got {normaliser!r}")
-    if causal and write == "direct":
-        raise ValueError("causal needs write='plastic': directly written H and p cannot grow key by key")
-    p = parameters
-    T, Dv = problem.tokens, problem.value_dim
+    _check_modes(write, normaliser, causal)
+    p, T = parameters, problem.tokens
     rng = np.random.default_rng(seed)
     phi = random_feature_map(feature_map, features, problem.dim, seed=seed)
-    scale = problem.dim ** -0.25  # tokens enter as x = token * D^(-1/4)
-    feature_gain = p.feature_rate / _check_feature_map(phi, problem, feature_map, scale)
-    require_finite("the feature neurons' rate gain", feature_gain)
+    gains = Gains.of(problem, phi, feature_map, p)
     rate_model = random_feature_attention(problem.q, problem.k, problem.v, phi, pairs=True, causal=causal)
     schedule = protocol(problem, write, causal, p)
-    inputs, input_drive, input_gain = _input_neurons(schedule, scale, p, rng)
-    feature_objects, feature_neurons = _feature_layer(phi, feature_map, inputs, input_gain, feature_gain, p, rng)
-    value_max = np.abs(problem.v).max()
-    value_gain = 1.0 / value_max if value_max > 0 else 1.0
-    readouts, teachers = _readouts(problem, schedule, value_gain, p, rng)
-
-    release_gain = p.write_learn * feature_gain ** 2
-    presynaptic = direct_memory = None
-    if write == "direct":
-        pair_features_k = split_features(phi(problem.k * scale))[:, :len(feature_neurons)]  # neuron order
-        values = {"attention": np.eye(T), "output": value_gain * eq.on_off(problem.v).reshape(T, 2 * Dv)}
-        direct_memory = {name: pair_features_k.T @ values[name] * feature_gain * p.teacher_rate for name in values}
-        presynaptic = pair_features_k.sum(axis=0) * feature_gain * p.write_learn
-    plastic = _plastic_synapses(feature_neurons, readouts, direct_memory, feature_gain, p)
-    if normaliser == "astrocyte":
-        normalising, divider, monitors = _astrocyte(feature_neurons, presynaptic, release_gain, T, p)
-    else:
-        normalising, divider, monitors = _normaliser_neurons(feature_neurons, presynaptic, release_gain, T, p, rng)
-    objects = [inputs, *feature_objects, feature_neurons, *readouts.values(), *plastic.values(), *normalising]
-    if astrocyte:
-        for name, synapses in plastic.items():
-            gating = Synapses(divider, synapses, eq.GATE_TO_SYNAPSE, name=f"gate_{name}")
-            gating.connect()
-            objects.append(gating)
-
+    inputs, input_drive, input_gain = _input_neurons(schedule, gains.scale, p, rng)
+    feature_objects, feature_neurons = _feature_layer(phi, feature_map, inputs, input_gain, gains.feature, p, rng)
+    readouts, teachers = _readouts(problem, schedule, gains.value, p, rng)
+    presynaptic, memory = _direct_memory(problem, phi, gains, len(feature_neurons), p) if write == "direct" \
+        else (None, None)
+    plastic = _plastic_synapses(feature_neurons, readouts, memory, gains.feature, p)
+    normalising, monitors = _normalisation(normaliser, astrocyte, feature_neurons, plastic, presynaptic, gains, T,
+                                           p, rng)
     monitors.update({
-        "input": SpikeMonitor(inputs, name="input_spikes"),
-        "feature": SpikeMonitor(feature_neurons, name="feature_spikes"),
-        "attention": SpikeMonitor(readouts["attention"], name="attention_spikes"),
-        "output": SpikeMonitor(readouts["output"], name="output_spikes"),
+        "input": SpikeMonitor(inputs, name="input_spike_monitor"),
+        "feature": SpikeMonitor(feature_neurons, name="feature_spike_monitor"),
+        "attention": SpikeMonitor(readouts["attention"], name="attention_spike_monitor"),
+        "output": SpikeMonitor(readouts["output"], name="output_spike_monitor"),
     })
-    namespace = {
-        "v_theta": p.v_theta * 1e3 * mV,
-        "tau_in": p.tau_in * second,
-        "tau_d": p.tau_d * second,
-        "delta_u": p.delta_u * 1e3 * mV,
-        "m_features": phi.features,
-        "z_clip": TRUNCATION,
-        "tau_hebb": p.tau_hebb * second,
-        "tau_a": p.tau_a * second,
-        "a_half": eq.GATE_FLOOR,
-        "tau_inh": p.tau_inh * second,
-        "g_step": T / (p.normaliser_neurons * p.normaliser_rate * p.tau_inh),
-        "input_drive": input_drive,
-        "learning": TimedArray(schedule.learning, dt=p.step * second),
-        "reading": TimedArray(schedule.reading, dt=p.step * second),
-        "resting": TimedArray(schedule.resting, dt=p.step * second),
-        **teachers,
-    }
-    network = Network(*objects, *monitors.values())
-    return FeatureNetwork(network=network, namespace=namespace, duration=len(schedule.learning) * p.step,
-                          problem=problem, parameters=p, feature_map=phi, rate_model=rate_model, write=write,
-                          normaliser=normaliser, astrocyte=astrocyte, causal=causal, value_gain=value_gain,
-                          feature_gain=feature_gain, feature_neurons=len(feature_neurons), protocol=schedule,
-                          monitors=monitors)
+    network = Network(inputs, *feature_objects, feature_neurons, *readouts.values(), *plastic.values(), *normalising,
+                      *monitors.values())
+    return FeatureNetwork(network=network, namespace=_namespace(p, phi, T, input_drive, schedule, teachers),
+                          duration=len(schedule.learning) * p.step, problem=problem, parameters=p, feature_map=phi,
+                          rate_model=rate_model, write=write, normaliser=normaliser, astrocyte=astrocyte,
+                          causal=causal, value_gain=gains.value, feature_gain=gains.feature,
+                          feature_neurons=len(feature_neurons), protocol=schedule, monitors=monitors)
+
+
+# --- the kind: what the run layer and the front ends know of the random-feature network -------------
+
+
+def _parameters(options, parameters):
+    parameters = parameters or FeatureParameters()
+    return parameters if options.duration is None else replace(parameters, read_window=options.duration)
+
+
+def _check_options(options):
+    try:
+        FeatureParameters(read_window=options.duration)
+    except ValueError as error:
+        raise InputError(f"--duration: {error}") from None
+    if options.causal and options.write == "direct":
+        raise InputError("--causal needs --write plastic: directly written H and p cannot grow key by key")
+
+
+def _check_shape(heads, tokens, key_tokens):
+    if heads > 1 or tokens != key_tokens:
+        raise InputError("the random-feature network takes one head with as many queries as keys (got "
+                         f"H={heads}, T_q={tokens}, T_k={key_tokens}); use --network softmax")
+
+
+def _size(options, heads, tokens, key_tokens, dim, value_dim, parameters):
+    o = options
+    return (synapse_count(tokens, dim, value_dim, o.features, o.feature_map, o.normaliser, o.astrocyte, parameters),
+            f"the random-feature network at m={o.features}, T={tokens}, D={dim}, Dv={value_dim}")
+
+
+def _build(problem, options, parameters):
+    o = options
+    return build_random_features(problem, o.features, o.feature_map, write=o.write, normaliser=o.normaliser,
+                                 astrocyte=o.astrocyte, parameters=parameters, seed=o.seed, causal=o.causal)
+
+
+KIND = CircuitKind(
+    name="random-features",
+    description="the paper's random-feature network: keys written by Hebbian plasticity, queries read in turn",
+    options=OPTIONS,
+    defaults={"duration": FeatureParameters.read_window, "score_sd": 0.25},
+    parameters=_parameters,
+    check_options=_check_options,
+    check_shape=_check_shape,
+    size=_size,
+    build=_build,
+    figure=feature_figure,
+)

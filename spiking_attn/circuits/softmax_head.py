@@ -6,7 +6,7 @@ or j <= t when causal), one astrocyte (the integral controller that normalises t
 output neurons. Keys and values may have a different number of rows (T_k) than the queries
 (T_q: cross-attention). The equations are in :mod:`spiking_attn.equations`.
 """
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from brian2 import (
@@ -14,19 +14,22 @@ from brian2 import (
     Network,
     NeuronGroup,
     SpikeMonitor,
-    linked_var,
     StateMonitor,
     Synapses,
+    linked_var,
     mV,
     second,
-    umolar,
 )
 
 from .. import equations as eq
-from ..calcium import GChIParameters, set_point_state
 from ..decoding import Recording, trace_every_millisecond
+from ..errors import InputError
+from ..figures import attention_figure
+from ..option import Option
 from ..problems import Problem
-from .base import Circuit
+from .astrocytes import DEFAULT_MODEL, MODELS
+from .astrocytes import astrocyte_model as default_astrocyte_model
+from .base import Circuit, CircuitKind
 from .monitoring import spike_trains
 from .parameters import CommonParameters
 
@@ -103,6 +106,31 @@ INPUT_SPIKES = ("regular", "poisson")
 # What --heterogeneity spreads: every factor, or one of them.
 HETEROGENEOUS = ("all", "r_score", "delta_u", "threshold", "release_quantum")
 HETEROGENEITY_STREAM = 0x4E7E  # the seed's second stream: heterogeneity never shifts the phases
+MAX_MEMBRANE_NOISE = 10.0  # mV: one threshold
+MAX_HETEROGENEITY = 0.5
+MIN_DURATION = 1e-3  # s: the shortest read window in which anything can be counted
+READ_WINDOW = 1.5  # s: the default read window
+
+OPTIONS = (
+    Option("settle", "settling time before the read window, in seconds (default: the astrocyte model's, "
+                     "0.5 s for integral, 2.5 s for gchi; the calcium sensors' loops climb a few units per "
+                     "second, so wide score ranges need more)", "seconds", metavar="SEC", unit="s"),
+    Option("astrocyte_model", "each row's astrocyte: the integral controller, or a calcium astrocyte (G-ChI: "
+                              "receptors, IP3, Ca2+ and h; Li-Rinzel: IP3-driven Ca2+ release) as the feedback "
+                              "loop's sensor", "choice", default=DEFAULT_MODEL, choices=tuple(MODELS),
+           label="astrocyte model", recorded=True, plugin=True),
+    Option("membrane_noise", "robustness: sigma of white noise on every membrane", "number", default=0.0, low=0.0,
+           high=MAX_MEMBRANE_NOISE, unit="mV", metavar="MV", label="membrane noise (mV)", recorded=True),
+    Option("heterogeneity", "robustness: spread r_score, Delta_u, thresholds and release quanta by "
+                            "1 + FRACTION U(-1, 1) each", "number", default=0.0, low=0.0, high=MAX_HETEROGENEITY,
+           metavar="FRACTION", recorded=True),
+    Option("heterogeneous", "robustness: spread only this factor with --heterogeneity", "choice", default="all",
+           choices=HETEROGENEOUS, label="heterogeneous factor", recorded=True),
+    Option("input_spikes", "robustness: regular LIF input trains or Poisson trains at the same rates", "choice",
+           default="regular", choices=INPUT_SPIKES, label="input spikes", recorded=True),
+    Option("dale", "robustness: Dale's law, every neuron excitatory or inhibitory (negative key weights "
+                   "through an inhibitory relay neuron per input neuron)", "flag", default=False, recorded=True),
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +162,12 @@ class Variability:
     input_spikes: str = "regular"
     dale: bool = False
     heterogeneous: str = "all"
+
+    @classmethod
+    def from_options(cls, options):
+        """The variability of a run's options record (membrane noise given in mV)."""
+        return cls(membrane_noise=options.membrane_noise * 1e-3, heterogeneity=options.heterogeneity,
+                   input_spikes=options.input_spikes, dale=options.dale, heterogeneous=options.heterogeneous)
 
     @property
     def noise(self):
@@ -197,10 +231,9 @@ class SoftmaxHead(Circuit):
     parameters : HeadParameters
     astrocyte : bool
         Whether the astrocytes' feedback is on (off: their depression stays 0).
-    astrocyte_model : {'integral', 'gchi'}
-        The integral-controller astrocyte, or the G-ChI calcium astrocyte as the loop's sensor.
-    calcium : GChIParameters
-        The G-ChI astrocyte's parameters (used with ``astrocyte_model='gchi'``).
+    astrocyte_model : AstrocyteModel
+        The row's astrocyte: the integral controller, or a calcium astrocyte as the loop's sensor
+        (:mod:`spiking_attn.circuits.astrocytes`).
     variability : Variability
         Membrane noise, heterogeneity, irregular inputs and Dale's law (robustness study).
     causal : bool
@@ -220,8 +253,7 @@ class SoftmaxHead(Circuit):
     problem: Problem
     parameters: HeadParameters
     astrocyte: bool
-    astrocyte_model: str
-    calcium: GChIParameters
+    astrocyte_model: object
     variability: Variability
     causal: bool
     pairs: Pairs
@@ -233,16 +265,15 @@ class SoftmaxHead(Circuit):
     encoding_population = "score"
 
     def structure(self):
-        p = self.problem
-        return {"network": "softmax", "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
+        p, v = self.problem, self.variability
+        return {"network": KIND.name, "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
                 "dim": p.dim, "value_dim": p.value_dim, "causal": self.causal, "astrocyte": self.astrocyte,
-                "read_seconds": self.read_seconds, "membrane_noise": self.variability.membrane_noise,
-                "input_spikes": self.variability.input_spikes, "dale": self.variability.dale,
-                **self._astrocyte_settings()}
+                "read_seconds": self.read_seconds, "membrane_noise": v.membrane_noise,
+                "input_spikes": v.input_spikes, "dale": v.dale, **self._astrocyte_settings()}
 
     def summary(self):
         return {
-            "network": "softmax",
+            "network": KIND.name,
             "settle_seconds": self.settle,
             "read_seconds": self.read_seconds,
             "simulated_seconds": self.duration,
@@ -250,16 +281,13 @@ class SoftmaxHead(Circuit):
         }
 
     def _astrocyte_settings(self):
-        settings = {"astrocyte_model": self.astrocyte_model, "parameters": asdict(self.parameters)}
-        if self.astrocyte_model == "gchi":
-            settings["calcium"] = asdict(self.calcium)
-        return settings
+        return {"astrocyte_model": self.astrocyte_model.name, "parameters": asdict(self.parameters),
+                **self.astrocyte_model.summary()}
 
     @property
     def settle(self):
-        """Settling time before the read window (s): ``parameters.settle``, or ``calcium.settle``
-        for the G-ChI astrocyte."""
-        return self.calcium.settle if self.astrocyte_model == "gchi" else self.parameters.settle
+        """Settling time before the read window (s): the astrocyte model's."""
+        return self.astrocyte_model.settle(self.parameters)
 
     @property
     def duration(self):
@@ -269,9 +297,7 @@ class SoftmaxHead(Circuit):
     @property
     def namespace(self):
         """The Brian2 namespace of the head's equations."""
-        namespace = self.parameters.namespace()
-        if self.astrocyte_model == "gchi":
-            namespace.update(gchi_namespace(self.calcium))
+        namespace = {**self.parameters.namespace(), **self.astrocyte_model.namespace(self.parameters)}
         if self.variability.noise:
             namespace["sigma_noise"] = self.variability.membrane_noise * 1e3 * mV
         return namespace
@@ -281,10 +307,9 @@ class SoftmaxHead(Circuit):
         p = self.problem
         shape = f"H={p.heads}, T_q={p.tokens}, T_k={p.key_tokens}" if p.heads > 1 or p.key_tokens != p.tokens \
             else f"T={p.tokens}"
-        model = " (G-ChI astrocytes)" if self.astrocyte_model == "gchi" else ""
-        return (f"softmax head{' (causal)' if self.causal else ''}: {sum(sizes.values())} neurons and astrocytes{model}, "
-                f"{shape}, D={p.dim}, Dv={p.value_dim}; {self.settle:g} s settling + "
-                f"{self.read_seconds:g} s read")
+        return (f"softmax head{' (causal)' if self.causal else ''}: {sum(sizes.values())} neurons and astrocytes"
+                f"{self.astrocyte_model.describe()}, {shape}, D={p.dim}, Dv={p.value_dim}; {self.settle:g} s "
+                f"settling + {self.read_seconds:g} s read")
 
     def recording(self):
         m = self.monitors
@@ -400,46 +425,11 @@ def _inhibitory_relays(inputs, p, variability, spread):
     return relays, relay_synapses
 
 
-def gchi_namespace(calcium):
-    """The Brian2 namespace of the G-ChI astrocytes: the model's constants and the loop's, among
-    them C_set, the Ca2+ of the resting state at the glutamate set point (computed from the
-    parameters only)."""
-    return {
-        **calcium.namespace(),
-        "glutamate_clearance": calcium.glutamate_clearance * Hz,
-        "gliotransmission_rate": calcium.gliotransmission_rate * Hz,
-        "C_set": set_point_state(calcium)[2] * umolar,
-    }
-
-
-def _integral_astrocytes(rows, set_point, astrocyte, p):
-    """The integral controllers: each release raises the depression by kappa / R_set; it recovers at kappa."""
-    astrocytes = NeuronGroup(rows, eq.ASTROCYTE, method="euler", name="astrocytes")
-    astrocytes.release_quantum = p.feedback_rate / set_point
-    astrocytes.recovery = (p.feedback_rate if astrocyte else 0.0) * Hz
-    return astrocytes, eq.RELEASE_TO_ASTROCYTE_ON_PRE
-
-
-def _gchi_astrocytes(rows, set_point, calcium):
-    """G-ChI astrocytes, started at their resting state under the set-point glutamate: each release
-    adds Y_set Omega_c / R_set of glutamate (so the row's mean glutamate is Y_set at R_set)."""
-    astrocytes = NeuronGroup(rows, eq.GCHI + eq.GCHI_COUPLING, method="rk4", name="astrocytes")
-    gamma, ip3, ca, h = set_point_state(calcium)
-    astrocytes.Gamma_A, astrocytes.I, astrocytes.C, astrocytes.h = gamma, ip3 * umolar, ca * umolar, h
-    astrocytes.glutamate = calcium.glutamate_set_point * umolar
-    astrocytes.glutamate_quantum = calcium.glutamate_set_point * calcium.glutamate_clearance / set_point * umolar
-    return astrocytes, eq.RELEASE_TO_GCHI_ON_PRE
-
-
-def _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p, variability, spread):
-    """One astrocyte per row, closing the loop that normalises it: the row's score neurons release onto
-    it, and its depression shunts the row's dendrites. The integral controller counts releases
-    itself; the G-ChI astrocyte senses their glutamate through its Ca2+ and integrates the Ca2+ error."""
+def _astrocytes(pairs, dendrites, scores, astrocyte, model, p, variability, spread):
+    """One astrocyte per row, closing the loop that normalises it (:mod:`spiking_attn.circuits.astrocytes`):
+    the row's score neurons release onto it, and its depression shunts the row's dendrites."""
     set_point = p.set_point(pairs.keys)
-    if astrocyte_model == "gchi":
-        astrocytes, on_release = _gchi_astrocytes(pairs.keys.size, set_point, calcium)
-    else:
-        astrocytes, on_release = _integral_astrocytes(pairs.keys.size, set_point, astrocyte, p)
+    astrocytes, on_release = model.group(set_point, p, astrocyte)
     astrocytes.resting_normaliser = set_point / (p.n_score * p.r_score)
     dendrites.depression = linked_var(astrocytes, "depression", index=pairs.row)
     objects = [astrocytes]
@@ -469,7 +459,8 @@ def _readout(v, pairs, scores, value_gain, p, rng, variability, spread):
                           name="tripartite_synapses")
     tripartite.connect(i=np.arange(len(scores)), j=np.arange(len(scores)) // p.n_score)
     w_att = p.attention_rate(pairs.keys) / p.set_point(pairs.keys)
-    tripartite.w = np.repeat(w_att[pairs.row] / variability.spread(spread, pairs.count, "threshold"), p.n_score) * v_theta
+    threshold = variability.spread(spread, pairs.count, "threshold")
+    tripartite.w = np.repeat(w_att[pairs.row] / threshold, p.n_score) * v_theta
     rows, Dv = pairs.keys.size, v.shape[2]
     outputs = _integrators(rows * Dv * 2, variability, "output_neurons")
     outputs.v = rng.uniform(0, 1, rows * Dv * 2) * v_theta
@@ -482,8 +473,8 @@ def _readout(v, pairs, scores, value_gain, p, rng, variability, spread):
     return attention, [tripartite, values], outputs
 
 
-def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=1.5, causal=False,
-                       astrocyte_model="integral", calcium=GChIParameters(), variability=Variability()):
+def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=READ_WINDOW,
+                       causal=False, astrocyte_model=None, variability=Variability()):
     """Build the Brian2 network of a softmax head for ``problem``.
 
     Parameters
@@ -498,13 +489,12 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         Seed of the initial membrane potentials (phases), drawn here with NumPy so that every
         target starts from the same state.
     duration : float
-        Read window (s), after ``parameters.settle`` s of settling.
+        Read window (s), after the astrocyte model's settling time.
     causal : bool
         Query t sees keys j <= t only (needs T_q = T_k); masked pairs have no neurons or synapses.
-    astrocyte_model : {'integral', 'gchi'}
-        The integral-controller astrocyte (default), or the G-ChI calcium astrocyte as the loop's
-        sensor (with ``calcium`` and its settling time ``calcium.settle``).
-    calcium : GChIParameters
+    astrocyte_model : AstrocyteModel, optional
+        The row's astrocyte (:mod:`spiking_attn.circuits.astrocytes`) with its parameters: the
+        integral controller (default), or a calcium astrocyte as the loop's sensor.
     variability : Variability
         Membrane noise, heterogeneity (drawn from the seed's second stream), Poisson inputs and
         Dale's law.
@@ -514,6 +504,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     SoftmaxHead
     """
     p = parameters
+    astrocyte_model = astrocyte_model or default_astrocyte_model(DEFAULT_MODEL)
     q, k, v = problem.per_head()
     rng = np.random.default_rng(seed)
     spread = np.random.default_rng([HETEROGENEITY_STREAM, seed])
@@ -523,7 +514,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     inputs = _input_neurons(q, input_gain, p, rng, variability, spread)
     key_present = np.ones(problem.key_tokens, dtype=bool) if problem.key_mask is None else problem.key_mask
     dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng, variability, spread)
-    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, calcium, p, variability, spread)
+    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, p, variability, spread)
     attention, synapses, outputs = _readout(v, pairs, scores, value_gain, p, rng, variability, spread)
     monitors = {
         "input": SpikeMonitor(inputs, name="input_spikes"),
@@ -535,6 +526,49 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
     network = Network(inputs, dendrites, *keys, scores, *astrocytes, attention, *synapses, outputs,
                       *monitors.values())
     return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
-                       astrocyte_model=astrocyte_model, calcium=calcium, variability=variability, causal=causal,
-                       pairs=pairs, input_gain=input_gain, value_gain=value_gain, read_seconds=duration,
-                       monitors=monitors)
+                       astrocyte_model=astrocyte_model, variability=variability, causal=causal, pairs=pairs,
+                       input_gain=input_gain, value_gain=value_gain, read_seconds=duration, monitors=monitors)
+
+
+# --- the kind: what the run layer and the front ends know of the softmax head -----------------------
+
+
+def _settled(options, parameters):
+    """The head's parameters and astrocyte model, with ``--settle`` applied to both."""
+    model = default_astrocyte_model(options.astrocyte_model)
+    if options.settle is None:
+        return parameters, model
+    return replace(parameters, settle=options.settle), model.with_settle(options.settle)
+
+
+def _build(problem, options, parameters):
+    parameters, model = _settled(options, parameters)
+    return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
+                              duration=options.duration, causal=options.causal, astrocyte_model=model,
+                              variability=Variability.from_options(options))
+
+
+def _check_options(options):
+    if options.duration < MIN_DURATION:
+        raise InputError(f"duration {options.duration:g} s is shorter than 1 ms; nothing could be counted")
+    if not options.astrocyte and not default_astrocyte_model(options.astrocyte_model).blockable:
+        raise InputError(f"--astrocyte-model {options.astrocyte_model} needs --astrocyte on: with the astrocytes "
+                         "off there is no loop for it to sense")
+
+
+def _size(options, heads, tokens, key_tokens, dim, value_dim, parameters):
+    return (synapse_count(pair_count(heads, tokens, key_tokens, options.causal), dim, value_dim, parameters),
+            f"the softmax head at H={heads}, T_q={tokens}, T_k={key_tokens}, D={dim}, Dv={value_dim}")
+
+
+KIND = CircuitKind(
+    name="softmax",
+    description="the exact-softmax head: every query row read at once, normalised by its astrocyte's feedback",
+    options=OPTIONS,
+    defaults={"duration": READ_WINDOW},
+    parameters=lambda options, parameters: parameters or HeadParameters(),
+    check_options=_check_options,
+    size=_size,
+    build=_build,
+    figure=attention_figure,
+)

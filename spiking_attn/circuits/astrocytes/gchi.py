@@ -1,9 +1,10 @@
-"""The G-ChI calcium astrocyte: its parameters, and its rate equations in NumPy.
+"""The G-ChI calcium astrocyte (``--astrocyte-model gchi``; docs/model.md §3.4a): its parameters, its
+Brian2 equations, the same model in NumPy, and its place in the softmax head's loop.
 
-The Brian2 equations are in :mod:`spiking_attn.equations` (``GCHI``); this module holds the same
-model written out in NumPy (:func:`gchi_derivatives`), which fixes the sensor's set point
-(:func:`steady_state`) and its regime (:func:`eigenvalues`), and is the reference the Brian2
-equations are tested against (tests/test_calcium.py, with SciPy's ``solve_ivp``).
+The Brian2 equations are ``GCHI``; :func:`gchi_derivatives` is the same model written out in NumPy,
+which fixes the sensor's set point (:func:`steady_state`) and its regime (:func:`eigenvalues`), and is
+the reference the Brian2 equations are tested against (tests/test_calcium.py, with SciPy's
+``solve_ivp``).
 
 The model (De Pitta et al. 2009, J. Biol. Phys. 35:383; with the receptor and PLC-delta terms of
 De Pitta et al. 2011 as in the Brian2 neuron-glia examples of Stimberg et al. 2019). State: the
@@ -21,12 +22,24 @@ sees (uM)::
     h_inf = Q_2 / (Q_2 + C),               tau_h = 1 / (O_2 (Q_2 + C))
 
 (Gamma_A is clipped to [0, 1] inside its equation, as in the Brian2 examples.)
+
+In the softmax head (``GCHI_COUPLING``) each row's astrocyte is fed by the glutamate of the row's
+releases and closes the loop through gliotransmission that integrates its Ca2+ error::
+
+    dY/dt = -Omega_c Y,   on each release of row t: Y += Y_set Omega_c / R_set,t
+    dc_t/dt = kappa_g (C - C_set) / C_set,   C_set = resting Ca2+ under Y = Y_set
+
+The resting Ca2+ grows monotonically with Y and never oscillates with these parameters, so c_t is
+bounded only where the row releases at R_set,t on average: the same steady state as the integral
+astrocyte's.
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
 import numpy as np
-from brian2 import second, umolar
+from brian2 import Equations, Hz, NeuronGroup, second, umolar
+
+from .base import CALCIUM_INTEGRAL, READOUT, AstrocyteModel
 
 # The parameters that are rates (they scale with ``time_scale``).
 RATE_PARAMETERS = ("O_P", "Omega_C", "Omega_L", "O_2", "O_beta", "O_N", "Omega_N", "O_delta", "Omega_5P", "O_3K")
@@ -129,13 +142,17 @@ def gchi_derivatives(state, glutamate, parameters=GChIParameters()):
     p = parameters.model()
     gamma, ip3, calcium, h = state
     active = np.clip(gamma, 0.0, 1.0)
-    d_gamma = p["O_N"] * glutamate * (1 - active) - p["Omega_N"] * (1 + p["zeta"] * calcium / (calcium + p["K_KC"])) * active
-    production = p["O_beta"] * gamma + p["O_delta"] / (1 + ip3 / p["kappa_delta"]) * calcium ** 2 / (calcium ** 2 + p["K_delta"] ** 2)
-    degradation = p["O_3K"] * calcium ** 4 / (calcium ** 4 + p["K_D"] ** 4) * ip3 / (ip3 + p["K_3K"]) + p["Omega_5P"] * ip3
+    d_gamma = (p["O_N"] * glutamate * (1 - active)
+               - p["Omega_N"] * (1 + p["zeta"] * calcium / (calcium + p["K_KC"])) * active)
+    production = (p["O_beta"] * gamma
+                  + p["O_delta"] / (1 + ip3 / p["kappa_delta"]) * calcium ** 2 / (calcium ** 2 + p["K_delta"] ** 2))
+    degradation = (p["O_3K"] * calcium ** 4 / (calcium ** 4 + p["K_D"] ** 4) * ip3 / (ip3 + p["K_3K"])
+                   + p["Omega_5P"] * ip3)
     m_inf = ip3 / (ip3 + p["d_1"]) * calcium / (calcium + p["d_5"])
     q_2 = p["d_2"] * (ip3 + p["d_1"]) / (ip3 + p["d_3"])
     er = p["C_T"] - (1 + p["rho_A"]) * calcium
-    d_calcium = (p["Omega_C"] * m_inf ** 3 * h ** 3 + p["Omega_L"]) * er - p["O_P"] * calcium ** 2 / (calcium ** 2 + p["K_P"] ** 2)
+    d_calcium = ((p["Omega_C"] * m_inf ** 3 * h ** 3 + p["Omega_L"]) * er
+                 - p["O_P"] * calcium ** 2 / (calcium ** 2 + p["K_P"] ** 2))
     d_h = (q_2 / (q_2 + calcium) - h) * p["O_2"] * (q_2 + calcium)
     return np.array([d_gamma, production - degradation, d_calcium, d_h])
 
@@ -173,3 +190,73 @@ def eigenvalues(glutamate, parameters=GChIParameters()):
          - gchi_derivatives(state - step[i] * np.eye(4)[i], glutamate, parameters)) / (2 * step[i])
         for i in range(4)])
     return np.linalg.eigvals(jacobian)
+
+
+# ``glutamate`` is what the astrocyte sees; the coupling below, or a test's input, declares it.
+GCHI = Equations(
+    """
+    dGamma_A/dt = O_N * glutamate * (1 - clip(Gamma_A, 0, 1))
+                  - Omega_N * (1 + zeta * C / (C + K_KC)) * clip(Gamma_A, 0, 1) : 1
+    dI/dt = J_beta + J_delta - J_3K - J_5P : mmolar
+    J_beta = O_beta * Gamma_A : mmolar/second
+    J_delta = O_delta / (1 + I / kappa_delta) * C**2 / (C**2 + K_delta**2) : mmolar/second
+    J_3K = O_3K * C**4 / (C**4 + K_D**4) * I / (I + K_3K) : mmolar/second
+    J_5P = Omega_5P * I : mmolar/second
+    dC/dt = J_r + J_l - J_p : mmolar
+    dh/dt = (h_inf - h) / tau_h : 1
+    J_r = Omega_C * m_inf**3 * h**3 * (C_T - (1 + rho_A) * C) : mmolar/second
+    J_l = Omega_L * (C_T - (1 + rho_A) * C) : mmolar/second
+    J_p = O_P * C**2 / (C**2 + K_P**2) : mmolar/second
+    m_inf = I / (I + d_1) * C / (C + d_5) : 1
+    h_inf = Q_2 / (Q_2 + C) : 1
+    tau_h = 1 / (O_2 * (Q_2 + C)) : second
+    Q_2 = d_2 * (I + d_1) / (I + d_3) : mmolar
+    """
+)
+# The G-ChI astrocyte of a softmax row: the glutamate its synapses release, cleared at Omega_c, and
+# the depression it applies through gliotransmission, integrating its Ca2+ error.
+GCHI_COUPLING = Equations(
+    """
+    dglutamate/dt = -glutamate_clearance * glutamate : mmolar
+    glutamate_quantum : mmolar (constant)
+    """
+) + CALCIUM_INTEGRAL + READOUT
+RELEASE_ON_PRE = "glutamate_post += spread * glutamate_quantum_post"
+
+
+class GChIAstrocyte(AstrocyteModel):
+    """G-ChI astrocytes, started at their resting state under the set-point glutamate: each release
+    adds Y_set Omega_c / R_set of glutamate (so the row's mean glutamate is Y_set at R_set)."""
+
+    name = "gchi"
+    title = "G-ChI"
+    summary_key = "calcium"
+
+    def __init__(self, parameters=GChIParameters()):
+        super().__init__(parameters)
+
+    def with_settle(self, settle):
+        return GChIAstrocyte(replace(self.parameters, settle=settle))
+
+    def namespace(self, head):
+        """The model's constants and the loop's, among them C_set, the Ca2+ of the resting state at the
+        glutamate set point (computed from the parameters only)."""
+        calcium = self.parameters
+        return {
+            **calcium.namespace(),
+            "glutamate_clearance": calcium.glutamate_clearance * Hz,
+            "gliotransmission_rate": calcium.gliotransmission_rate * Hz,
+            "C_set": set_point_state(calcium)[2] * umolar,
+        }
+
+    def group(self, set_point, head, feedback):
+        calcium = self.parameters
+        astrocytes = NeuronGroup(len(set_point), GCHI + GCHI_COUPLING, method="rk4", name="astrocytes")
+        gamma, ip3, ca, h = set_point_state(calcium)
+        astrocytes.Gamma_A, astrocytes.I, astrocytes.C, astrocytes.h = gamma, ip3 * umolar, ca * umolar, h
+        astrocytes.glutamate = calcium.glutamate_set_point * umolar
+        astrocytes.glutamate_quantum = calcium.glutamate_set_point * calcium.glutamate_clearance / set_point * umolar
+        return astrocytes, RELEASE_ON_PRE
+
+
+MODEL = GChIAstrocyte()
