@@ -231,10 +231,10 @@ def command_cache(args):
 
 def command_problem(args):
     from .arguments import problem_settings
-    from .experiment import resolve_options
+    from .experiment import OPTION
     from .problems import random_problem, save_problem
 
-    seed = resolve_options(seed=args.seed, target="numpy").seed
+    seed = OPTION["seed"].check(OPTION["seed"].default if args.seed is None else args.seed)
     settings = problem_settings(args)
     problem = random_problem(tokens=settings["tokens"], dim=settings["dim"], seed=seed, heads=settings["heads"],
                              key_tokens=settings["key_tokens"])

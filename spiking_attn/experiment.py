@@ -43,6 +43,7 @@ OPTIONS = (
 # Every option of a run: the devices', this module's, and each circuit's own (in the order summary.json
 # records them).
 RUN_OPTIONS = (*DEVICE_OPTIONS, *OPTIONS, *(option for kind in circuit_kinds() for option in kind.options))
+OPTION = {option.name: option for option in RUN_OPTIONS}  # the declaration of each run option, by name
 COMMON = {option.name for option in (*OPTIONS, *DEVICE_OPTIONS)}
 
 RunOptions = make_dataclass("RunOptions", [(option.name, object, field(default=None)) for option in RUN_OPTIONS],
@@ -62,13 +63,14 @@ def _refuse_misplaced(given, kind, target):
     misplaced = [option for option in RUN_OPTIONS if option.name in given and not _applies(option, kind, target)
                  and given[option.name] != option.default]
     for option in misplaced:
-        if option.targets is not None and option.name in COMMON:
+        if option.targets is not None and target not in option.targets:
             raise InputError(f"{option.flag} applies to --target {', '.join(option.targets)} only, not to {target}")
-    if misplaced:
-        owner = next(other.name for other in circuit_kinds() if misplaced[0] in other.options)
-        flags = ", ".join(option.refused(given[option.name]) for option in misplaced)
-        verb = "applies" if len(misplaced) == 1 else "apply"
-        raise InputError(f"{flags} {verb} to --network {owner} only, not to --network {kind.name}")
+    for owner in circuit_kinds():
+        theirs = [option for option in misplaced if option in owner.options]
+        if theirs:
+            flags = ", ".join(option.refused(given[option.name]) for option in theirs)
+            verb = "applies" if len(theirs) == 1 else "apply"
+            raise InputError(f"{flags} {verb} to --network {owner.name} only, not to --network {kind.name}")
 
 
 def resolve_options(warn=print, **given):
@@ -91,13 +93,12 @@ def resolve_options(warn=print, **given):
     RunOptions
         With the defaults of the chosen network and target filled in.
     """
-    unknown = set(given) - {option.name for option in RUN_OPTIONS}
+    unknown = set(given) - set(OPTION)
     if unknown:
         raise InputError(f"unknown option(s): {', '.join(sorted(unknown))}")
     given = {name: value for name, value in given.items() if value is not None}
-    declared = {option.name: option for option in RUN_OPTIONS}
-    network = declared["network"].check(given.get("network", declared["network"].default))
-    target = declared["target"].check(given.get("target", declared["target"].default))
+    network = OPTION["network"].check(given.get("network", OPTION["network"].default))
+    target = OPTION["target"].check(given.get("target", OPTION["target"].default))
     kind = circuit_kind(network)
     _refuse_misplaced(given, kind, target)
     values = {}

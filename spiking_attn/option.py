@@ -14,6 +14,7 @@ finite or positive number, one of the choices) gives ``argument --flag: ...``, t
 """
 import argparse
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,7 +174,9 @@ class Option:
             return value
         if self.kind in ("flag", "switch"):
             return _flag(value, self.what)
-        return value
+        if not isinstance(value, (str, os.PathLike)):
+            raise InputError(f"{self.what} must be a text (a folder's name), got {value!r}")
+        return os.fspath(value)
 
     def refused(self, value):
         """How a refusal names the option given ``value``: the flag (and the value of a plug-in)."""
