@@ -31,6 +31,7 @@ import platform
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 
 import brian2
@@ -53,6 +54,8 @@ def cache_root(cache_dir=None):
 
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{16}")
+# An interrupted build moved out of the way: KEY.stale-XXXXXXXX (see _discard).
+STALE_PATTERN = re.compile(r"[0-9a-f]{16}\.stale-[A-Za-z0-9_]+")
 
 
 def check_usable(root):
@@ -138,7 +141,7 @@ def cache_entry(root, structure):
             if not (_is_entry(folder) or empty_folder):
                 raise InputError(f"{folder} is in the way of a build cache entry and is not one; "
                                  "move it or choose another --cache-dir")
-            shutil.rmtree(folder)  # an interrupted build of ours (it holds our meta.json), or an empty folder
+            _discard(folder)  # an interrupted build of ours (it holds our meta.json), or an empty folder
         os.makedirs(folder, exist_ok=True)
         if not complete:
             with open(os.path.join(folder, META), "w") as handle:
@@ -148,6 +151,20 @@ def cache_entry(root, structure):
             yield folder, complete
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _discard(folder):
+    """Move an interrupted build of ours out of the way, then remove it. The compiler it started can
+    outlive it (a killed run's ``make`` goes on): moved, the folder keeps the files it still writes (its
+    working folder moves with it), so they never land in the rebuilt entry. What cannot be removed yet
+    stays as KEY.stale-XXXXXXXX, removed by the next build of any entry."""
+    root = os.path.dirname(folder)
+    for name in os.listdir(root):
+        if STALE_PATTERN.fullmatch(name):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)  # our own stale builds, named so above
+    trash = tempfile.mkdtemp(prefix=f"{os.path.basename(folder)}.stale-", dir=root)
+    os.replace(folder, os.path.join(trash, "build"))
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def mark_complete(folder):

@@ -195,3 +195,28 @@ def test_a_folder_in_the_way_of_an_entry_is_refused_not_deleted(tmp_path):
     (in_the_way / "thesis.tex").unlink()
     with cache_entry(str(tmp_path), structure) as (folder, complete):  # empty: taken over
         assert folder == str(in_the_way) and not complete and (in_the_way / "meta.json").exists()
+
+
+def test_an_interrupted_build_whose_compiler_still_runs_is_moved_aside(tmp_path):
+    """A killed run's `make` goes on writing into its entry: the next build moves that folder out of the
+    way (the orphan's working folder moves with it) and starts afresh, so the orphan's files never land
+    in the new entry; stale builds it could not remove are removed by a later build, nothing else."""
+    structure = {"network": "softmax", "tokens": 3}
+    folder = tmp_path / structure_key(structure)
+    folder.mkdir()
+    (folder / "meta.json").write_text("{}")  # an interrupted build of ours: no COMPLETE
+    orphan = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.5\nn = 0\n"
+                               "while time.time() < end:\n    open(f'object{n}.o', 'w').close(); n += 1"], cwd=folder,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    with cache_entry(str(tmp_path), structure) as (entry, complete):
+        assert entry == str(folder) and not complete
+        time.sleep(0.6)  # the orphan writes on, if at all, elsewhere
+        assert sorted(os.listdir(entry)) == ["meta.json"]
+    orphan.wait()
+    stale, mine = tmp_path / f"{structure_key(structure)}.stale-abc123", tmp_path / "stale-notes"
+    (stale / "build").mkdir(parents=True)
+    mine.mkdir()
+    with cache_entry(str(tmp_path), structure):
+        pass
+    assert not stale.exists() and mine.is_dir()

@@ -13,8 +13,9 @@ variables the head reads::
     resting_normaliser : 1 (constant)       Z0_t = R_set,t / (n_score r_score), set by the head
 """
 from abc import ABC, abstractmethod
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
+import numpy as np
 from brian2 import Equations
 
 # What every model's group declares beside its own dynamics (the head sets resting_normaliser).
@@ -24,9 +25,34 @@ READOUT = Equations(
     resting_normaliser : 1 (constant)
     """
 )
-# The calcium models' gliotransmission: the depression integrates the relative Ca2+ error,
-# dc_t/dt = kappa_g (C - C_set) / C_set (C_set: the resting Ca2+ at the sensor's set point).
-CALCIUM_INTEGRAL = Equations("ddepression/dt = gliotransmission_rate * (C - C_set) / C_set : 1")
+
+
+def jacobian(derivatives, state, variables=None):
+    """The Jacobian of ``derivatives`` (state -> its time derivatives) at ``state``, by central
+    differences, among the state's ``variables`` (indices; default all of them)."""
+    variables = list(range(len(state)) if variables is None else variables)
+    step = 1e-7 * np.maximum(np.abs(state), 1e-3)
+    unit = np.eye(len(state))
+    return np.column_stack([(derivatives(state + step[i] * unit[i]) - derivatives(state - step[i] * unit[i]))[variables]
+                            / (2 * step[i]) for i in variables])
+
+
+class ScaledRates:
+    """A mixin of a calcium model's parameters (a dataclass with a ``time_scale`` field): ``UNITS`` maps
+    the model's constants to their Brian2 units, and those named in ``RATES`` are rates, multiplied by
+    ``time_scale``."""
+
+    UNITS = {}
+    RATES = ()
+
+    def model(self):
+        """The model's constants, rates multiplied by ``time_scale`` (plain floats, uM and s)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name in self.UNITS}
+        return {name: value * self.time_scale if name in self.RATES else value for name, value in values.items()}
+
+    def namespace(self):
+        """The Brian2 namespace of the model's equations, with units."""
+        return {name: value * self.UNITS[name] for name, value in self.model().items()}
 
 
 class AstrocyteModel(ABC):

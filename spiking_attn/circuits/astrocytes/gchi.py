@@ -33,13 +33,13 @@ The resting Ca2+ grows monotonically with Y and never oscillates with these para
 bounded only where the row releases at R_set,t on average: the same steady state as the integral
 astrocyte's.
 """
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 from brian2 import Equations, Hz, NeuronGroup, second, umolar
 
-from .base import CALCIUM_INTEGRAL, READOUT, AstrocyteModel
+from .base import READOUT, AstrocyteModel, ScaledRates, jacobian
 
 # The parameters that are rates (they scale with ``time_scale``).
 RATE_PARAMETERS = ("O_P", "Omega_C", "Omega_L", "O_2", "O_beta", "O_N", "Omega_N", "O_delta", "Omega_5P", "O_3K")
@@ -52,7 +52,7 @@ UNITS = {"O_P": umolar / second, "K_P": umolar, "C_T": umolar, "rho_A": 1, "Omeg
 
 
 @dataclass(frozen=True)
-class GChIParameters:
+class GChIParameters(ScaledRates):
     """The G-ChI astrocyte and its coupling to the softmax head (concentrations in uM, rates in SI).
 
     The first group are the values of the Brian2 neuron-glia examples (Stimberg et al. 2019, after
@@ -126,14 +126,8 @@ class GChIParameters:
     gliotransmission_rate: float = 60.0
     settle: float = 2.5
 
-    def model(self):
-        """The model's constants, rates multiplied by ``time_scale`` (plain floats, uM and s)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name in UNITS}
-        return {name: value * self.time_scale if name in RATE_PARAMETERS else value for name, value in values.items()}
-
-    def namespace(self):
-        """The Brian2 namespace of ``equations.GCHI``, with units."""
-        return {name: value * UNITS[name] for name, value in self.model().items()}
+    UNITS = UNITS
+    RATES = RATE_PARAMETERS
 
 
 def gchi_derivatives(state, glutamate, parameters=GChIParameters()):
@@ -184,12 +178,7 @@ def eigenvalues(glutamate, parameters=GChIParameters()):
     """Eigenvalues (1/s) of the model linearised at its steady state under constant glutamate:
     all with negative real part means that state is stable (no Ca2+ oscillations there)."""
     state = steady_state(glutamate, parameters)
-    step = 1e-7 * np.maximum(np.abs(state), 1e-3)
-    jacobian = np.column_stack([
-        (gchi_derivatives(state + step[i] * np.eye(4)[i], glutamate, parameters)
-         - gchi_derivatives(state - step[i] * np.eye(4)[i], glutamate, parameters)) / (2 * step[i])
-        for i in range(4)])
-    return np.linalg.eigvals(jacobian)
+    return np.linalg.eigvals(jacobian(lambda x: gchi_derivatives(x, glutamate, parameters), state))
 
 
 # ``glutamate`` is what the astrocyte sees; the coupling below, or a test's input, declares it.
@@ -219,8 +208,9 @@ GCHI_COUPLING = Equations(
     """
     dglutamate/dt = -glutamate_clearance * glutamate : mmolar
     glutamate_quantum : mmolar (constant)
+    ddepression/dt = gliotransmission_rate * (C - C_set) / C_set : 1
     """
-) + CALCIUM_INTEGRAL + READOUT
+) + READOUT
 RELEASE_ON_PRE = "glutamate_post += spread * glutamate_quantum_post"
 
 

@@ -28,13 +28,13 @@ no Ca2+ oscillations); between about 0.31 and 0.55 uM of IP3 it is unstable and 
 fall of c_t comparable (Ca2+ spans a factor of 15), which lets the loop settle in 3 s for rows whose
 offset log(Z_t / Z0_t) is anywhere from -3 to 8.
 """
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 from brian2 import Equations, Hz, NeuronGroup, second, umolar
 
-from .base import READOUT, AstrocyteModel
+from .base import READOUT, AstrocyteModel, ScaledRates, jacobian
 
 # The parameters that are rates of the Ca2+ dynamics (they scale with ``time_scale``).
 RATE_PARAMETERS = ("k_IP3R", "rate_IP3R", "rate_L", "rate_SERCA")
@@ -45,7 +45,7 @@ UNITS = {"Ca_tot": umolar, "ratio_ER_cyt": 1, "Kd_IP3_1": umolar, "Kd_IP3_2": um
 
 
 @dataclass(frozen=True)
-class LiRinzelParameters:
+class LiRinzelParameters(ScaledRates):
     """The Li-Rinzel astrocyte and its coupling to the softmax head (concentrations in uM, rates in SI).
 
     The first group are the values of NEST's ``astrocyte_lr_1994`` (after Nadkarni & Jung 2003; its
@@ -103,14 +103,8 @@ class LiRinzelParameters:
     gliotransmission_rate: float = 8.0
     settle: float = 3.0
 
-    def model(self):
-        """The model's constants, rates multiplied by ``time_scale`` (plain floats, uM and s)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name in UNITS}
-        return {name: value * self.time_scale if name in RATE_PARAMETERS else value for name, value in values.items()}
-
-    def namespace(self):
-        """The Brian2 namespace of ``LI_RINZEL``, with units."""
-        return {name: value * UNITS[name] for name, value in self.model().items()}
+    UNITS = UNITS
+    RATES = RATE_PARAMETERS
 
 
 def li_rinzel_derivatives(state, ip3_production, parameters=LiRinzelParameters()):
@@ -159,12 +153,7 @@ def eigenvalues(ip3, parameters=LiRinzelParameters()):
     ``ip3``: all with negative real part means that state is stable (no Ca2+ oscillations), all real
     means it is a node (no damped ringing either)."""
     state = steady_state(ip3, parameters)
-    step = 1e-7 * np.maximum(np.abs(state), 1e-3)
-    jacobian = np.column_stack([
-        (li_rinzel_derivatives(state + step[i] * np.eye(3)[i], 0.0, parameters)
-         - li_rinzel_derivatives(state - step[i] * np.eye(3)[i], 0.0, parameters))[1:] / (2 * step[i])
-        for i in (1, 2)])
-    return np.linalg.eigvals(jacobian)
+    return np.linalg.eigvals(jacobian(lambda x: li_rinzel_derivatives(x, 0.0, parameters), state, variables=(1, 2)))
 
 
 # ``J_IP3`` is the IP3 the astrocyte makes from its input; the coupling below, or a test's input, declares it.
