@@ -107,7 +107,7 @@ def run_sweep(config, out, workers=None, scheduler=None, cache_dir=None, retry_f
 def script_parser(description, **defaults):
     """A parser with the flags of ``spiking-attn run`` (the random problem's, ``--input`` and every run
     option), for the scripts in ``networks/`` and ``analysis/``, which add their own; ``defaults``
-    replace the run's (``network="random-features"``)."""
+    replace the run's defaults (``network=``, ``tokens=``...)."""
     parser = add_run_arguments(Parser(description=description), output=False)
     parser.set_defaults(**defaults)
     return parser

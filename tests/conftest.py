@@ -8,6 +8,18 @@ import pytest
 
 from spiking_attn.cli import main
 
+# The test files that take longest (pytest --durations), slowest first: the workers start on them and
+# end on the short ones, so they finish together. Other files follow in their usual order.
+SLOWEST_FIRST = ("test_cache.py", "test_sweep.py", "test_random_features.py", "test_network.py", "test_calcium.py",
+                 "test_real_attention.py", "test_cli.py", "test_transformer.py", "test_li_rinzel.py",
+                 "test_bad_input.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Hand the test files out slowest first (the order of tests within a file is kept)."""
+    rank = {name: position for position, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def build_cache(tmp_path_factory):
