@@ -1,6 +1,7 @@
-"""Shared, seeded fixtures. The suite runs its files on every core (pytest-xdist, a file per worker);
-each worker's session has a build cache of its own, so a C++ standalone build (10-25 s) is made once
-per worker and shape, and runs in subprocesses reuse it."""
+"""Shared, seeded fixtures. The suite runs its files on every core (pytest-xdist): a file runs in one
+worker, and the files that use the default run's C++ build run in the same worker, which makes that
+build (10-25 s) once. Each worker's session has a build cache of its own, so runs in subprocesses reuse
+its builds and no test sees another worker's."""
 import json
 import os
 
@@ -15,10 +16,15 @@ SLOWEST_FIRST = ("test_cache.py", "test_sweep.py", "test_random_features.py", "t
                  "test_bad_input.py")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Hand the test files out slowest first (the order of tests within a file is kept)."""
+    """Hand the test files out slowest first (the order of tests within a file is kept), a file to one
+    worker (an xdist group each), and the files that use ``default_run`` together."""
     rank = {name: position for position, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    sharing = {item.path.name for item in items if "default_run" in item.fixturenames}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("default_build" if item.path.name in sharing else item.path.name))
 
 
 @pytest.fixture(scope="session", autouse=True)

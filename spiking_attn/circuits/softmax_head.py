@@ -111,14 +111,15 @@ MAX_HETEROGENEITY = 0.5
 MIN_DURATION = 1e-3  # s: the shortest read window in which anything can be counted
 READ_WINDOW = 1.5  # s: the default read window
 
+ASTROCYTE_MODELS = {name: default_astrocyte_model(name) for name in MODELS}
 OPTIONS = (
     Option("settle", "settling time before the read window, in seconds (default: the astrocyte model's, "
-                     "0.5 s for integral, 2.5 s for gchi; the calcium sensors' loops climb a few units per "
-                     "second, so wide score ranges need more)", "seconds", metavar="SEC", unit="s"),
-    Option("astrocyte_model", "each row's astrocyte: the integral controller, or a calcium astrocyte (G-ChI: "
-                              "receptors, IP3, Ca2+ and h; Li-Rinzel: IP3-driven Ca2+ release) as the feedback "
-                              "loop's sensor", "choice", default=DEFAULT_MODEL, choices=tuple(MODELS),
-           label="astrocyte model", recorded=True, plugin=True),
+           + ", ".join(f"{model.settle(HeadParameters()):g} s for {name}" for name, model in ASTROCYTE_MODELS.items())
+           + "; with a calcium sensor, wide score ranges may need more)",
+           "seconds", metavar="SEC", unit="s"),
+    Option("astrocyte_model", "each row's astrocyte, the feedback loop's sensor: "
+           + "; ".join(f"{name}, {model.description}" for name, model in ASTROCYTE_MODELS.items()), "choice",
+           default=DEFAULT_MODEL, choices=tuple(MODELS), label="astrocyte model", recorded=True, plugin=True),
     Option("membrane_noise", "robustness: sigma of white noise on every membrane", "number", default=0.0, low=0.0,
            high=MAX_MEMBRANE_NOISE, unit="mV", metavar="MV", label="membrane noise (mV)", recorded=True),
     Option("heterogeneity", "robustness: spread r_score, Delta_u, thresholds and release quanta by "

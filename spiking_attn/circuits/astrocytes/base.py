@@ -62,6 +62,8 @@ class AstrocyteModel(ABC):
     ----------
     name : str
         The ``--astrocyte-model`` value.
+    description : str
+        What it is, for ``--help``.
     title : str
         Its name in progress lines ("G-ChI"); empty for the default.
     blockable : bool
@@ -75,6 +77,7 @@ class AstrocyteModel(ABC):
     """
 
     name = None
+    description = ""
     title = ""
     blockable = False
     summary_key = None

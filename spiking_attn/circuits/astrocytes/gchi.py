@@ -219,6 +219,7 @@ class GChIAstrocyte(AstrocyteModel):
     adds Y_set Omega_c / R_set of glutamate (so the row's mean glutamate is Y_set at R_set)."""
 
     name = "gchi"
+    description = "the G-ChI calcium astrocyte (receptors, IP3, Ca2+, IP3-receptor gating), fed glutamate"
     title = "G-ChI"
     summary_key = "calcium"
 

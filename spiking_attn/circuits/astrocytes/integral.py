@@ -43,6 +43,7 @@ class IntegralAstrocyte(AstrocyteModel):
     """The counting astrocyte: each release raises the depression by kappa / R_set; it recovers at kappa."""
 
     name = "integral"
+    description = "the integral controller, which counts the row's releases"
     blockable = True
 
     def settle(self, head):

@@ -188,6 +188,7 @@ class LiRinzelAstrocyte(AstrocyteModel):
     """Li-Rinzel astrocytes, started at their resting state at the IP3 set point."""
 
     name = "li-rinzel"
+    description = "the Li-Rinzel calcium astrocyte (IP3-driven Ca2+ release, two-variable IP3 receptor)"
     title = "Li-Rinzel"
     summary_key = "li_rinzel"
 
