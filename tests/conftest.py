@@ -1,7 +1,6 @@
-"""Shared, seeded fixtures. The suite runs its files on every core (pytest-xdist): a file runs in one
-worker, and the files that use the default run's C++ build run in the same worker, which makes that
-build (10-25 s) once. Each worker's session has a build cache of its own, so runs in subprocesses reuse
-its builds and no test sees another worker's."""
+"""Shared, seeded fixtures. The suite runs its files on every core (pytest-xdist, a file per worker);
+each worker's session has a build cache of its own, so a C++ standalone build (10-25 s) is made once
+per worker and shape, runs in subprocesses reuse it, and no test sees another worker's builds."""
 import json
 import os
 
@@ -10,21 +9,18 @@ import pytest
 from spiking_attn.cli import main
 
 # The test files that take longest (pytest --durations), slowest first: the workers start on them and
-# end on the short ones, so they finish together. Other files follow in their usual order.
+# end on the short ones, so they finish together. Other files follow in their usual order. test_cache.py
+# comes first: it counts the default shape's builds in its worker's cache before any other file (the
+# encoder's 16-token layers) can add one there.
 SLOWEST_FIRST = ("test_cache.py", "test_sweep.py", "test_random_features.py", "test_network.py", "test_calcium.py",
                  "test_real_attention.py", "test_cli.py", "test_transformer.py", "test_li_rinzel.py",
                  "test_bad_input.py")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Hand the test files out slowest first (the order of tests within a file is kept), a file to one
-    worker (an xdist group each), and the files that use ``default_run`` together."""
+    """Hand the test files out slowest first (the order of tests within a file is kept)."""
     rank = {name: position for position, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-    sharing = {item.path.name for item in items if "default_run" in item.fixturenames}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group("default_build" if item.path.name in sharing else item.path.name))
 
 
 @pytest.fixture(scope="session", autouse=True)

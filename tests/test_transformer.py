@@ -43,8 +43,7 @@ def test_spiking_transformer_keeps_the_embeddings(tmp_path, capsys):
     after the first reuses the build."""
     out = tmp_path / "transformer"
     texts = ["A cat sat quietly on the warm windowsill.", "The dog slept on the sunny porch all afternoon."]
-    assert main(["transformer", "--text", *texts, "--layers", "0,5", "--duration", "0.3", "--out", str(out),
-                 "--cache-dir", str(tmp_path / "cache")]) == 0  # its own cache: the session's holds one T=16 head
+    assert main(["transformer", "--text", *texts, "--layers", "0,5", "--duration", "0.3", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["layers"] == [0, 5]
     assert summary["embedding_cosine_min"] >= 0.999
