@@ -13,7 +13,7 @@ The keyword options are those of ``spiking-attn run``, declared once
 (:data:`spiking_attn.experiment.RUN_OPTIONS`); the docstrings below list them. Errors in the input
 raise :class:`spiking_attn.errors.InputError` with the same one-line message the command line prints.
 """
-from .arguments import Parser, add_run_arguments, run_options, run_problems
+from .arguments import Parser, add_run_arguments, circuit_defaults, run_options, run_problems
 from .circuits import circuit_kind
 from .devices import stderr_progress
 from .errors import InputError
@@ -24,12 +24,9 @@ from .sweep import execute, load_config
 
 
 def _options_doc():
-    """The keyword options, one entry each, from their declarations."""
-    lines = []
-    for option in RUN_OPTIONS:
-        default = "" if option.default is None else f"; default {option.default!r}"
-        lines.append(f"    {option.name} : {option.kind}{default}\n        {option.help}.")
-    return "\n".join(lines)
+    """The keyword options, one entry each, from their declarations (with the circuits' own defaults)."""
+    entries = [(option, option.help_text(circuit_defaults(option.name))) for option in RUN_OPTIONS]
+    return "\n".join(f"        {option.name} : {option.kind}\n            {text}." for option, text in entries)
 
 
 def simulate_problem(problem, parameters=None, progress=stderr_progress, **options):
@@ -44,7 +41,7 @@ def simulate_problem(problem, parameters=None, progress=stderr_progress, **optio
     progress : callable
         Receives progress lines and warnings (default: standard error).
     **options
-        The options of ``spiking-attn run`` (None or absent: the default)::
+        The options of ``spiking-attn run`` (None or absent: the default):
 
 {options}
 

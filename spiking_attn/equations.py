@@ -1,4 +1,5 @@
-"""Every equation of the spiking circuits, in one place.
+"""The equations of the spiking circuits (each astrocyte model's are in its own module of
+:mod:`spiking_attn.circuits.astrocytes`).
 
 Softmax head (docs/model.md §3). It computes A_tj = exp(s_tj) / Z_t and y_t = sum_j A_tj v_j
 with five populations; one astrocyte per query row (and head) closes a feedback loop that

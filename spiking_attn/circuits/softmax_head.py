@@ -2,9 +2,13 @@
 
 All query rows of all heads are read in parallel: row (h, t) has its own input neurons (query
 q_ht), one dendrite, a few score neurons and one attention neuron per key it may see (every key,
-or j <= t when causal), one astrocyte (the integral controller that normalises the row) and 2 Dv
-output neurons. Keys and values may have a different number of rows (T_k) than the queries
-(T_q: cross-attention). The equations are in :mod:`spiking_attn.equations`.
+or j <= t when causal), one astrocyte (that normalises the row: a model of
+:mod:`spiking_attn.circuits.astrocytes`) and 2 Dv output neurons. Keys and values may have a different
+number of rows (T_k) than the queries (T_q: cross-attention). The equations are in
+:mod:`spiking_attn.equations`, the astrocytes' in their modules.
+
+The module exports the circuit's kind, ``KIND``, and declares the options only it takes (``OPTIONS``:
+the settling time, the astrocyte model and the robustness study's variability).
 """
 from dataclasses import asdict, dataclass, field, replace
 
