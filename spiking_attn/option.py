@@ -97,7 +97,7 @@ class Option:
     Attributes
     ----------
     name : str
-        The Python name (``membrane_noise``); the flag is ``--membrane-noise``.
+        The Python name (``key_tokens``); the flag is ``--key-tokens``.
     help : str
         One sentence for ``--help`` and the API's docstring (without the default).
     kind : {'whole', 'number', 'positive', 'seconds', 'choice', 'flag', 'switch', 'text'}
