@@ -18,8 +18,9 @@ marked complete (``KEY/COMPLETE``) only after a successful build, so a build tha
 
 Location: ``--cache-dir``, else ``$SPIKING_ATTN_CACHE``, else ``$XDG_CACHE_HOME/spiking_attn``
 (``~/.cache/spiking_attn``). Only entries the cache recognises as its own (a folder named by a
-key, holding ``meta.json``) are listed, reused, rebuilt or cleared: other files in the folder are
-never touched.
+key, holding ``meta.json``) are listed, reused, rebuilt or cleared, and an interrupted build is moved
+aside to a folder KEY.stale-XXXXXXXX (which only that step makes, and later removes): other files in
+the folder are never touched.
 """
 import contextlib
 import fcntl
@@ -157,11 +158,13 @@ def _discard(folder):
     """Move an interrupted build of ours out of the way, then remove it. The compiler it started can
     outlive it (a killed run's ``make`` goes on): moved, the folder keeps the files it still writes (its
     working folder moves with it), so they never land in the rebuilt entry. What cannot be removed yet
-    stays as KEY.stale-XXXXXXXX, removed by the next build of any entry."""
+    stays as KEY.stale-XXXXXXXX (a folder only this function makes), removed the next time an
+    interrupted build is moved aside."""
     root = os.path.dirname(folder)
     for name in os.listdir(root):
-        if STALE_PATTERN.fullmatch(name):
-            shutil.rmtree(os.path.join(root, name), ignore_errors=True)  # our own stale builds, named so above
+        stale = os.path.join(root, name)
+        if STALE_PATTERN.fullmatch(name) and os.path.isdir(stale) and not os.path.islink(stale):
+            shutil.rmtree(stale, ignore_errors=True)  # our own stale build, named so below
     trash = tempfile.mkdtemp(prefix=f"{os.path.basename(folder)}.stale-", dir=root)
     os.replace(folder, os.path.join(trash, "build"))
     shutil.rmtree(trash, ignore_errors=True)
