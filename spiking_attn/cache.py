@@ -55,6 +55,10 @@ def cache_root(cache_dir=None):
 
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{16}")
+# The calibrated states of networks (spiking_attn.calibration) are kept in this folder of the cache, as KEY.npz.
+CALIBRATIONS = "calibrations"
+CALIBRATION_PATTERN = re.compile(r"[0-9a-f]{16}\.npz")
+CALIBRATION_LOCK_PATTERN = re.compile(r"[0-9a-f]{16}\.lock")
 # An interrupted build moved out of the way: KEY.stale-XXXXXXXX (see _discard).
 STALE_PATTERN = re.compile(r"[0-9a-f]{16}\.stale-[A-Za-z0-9_]+")
 
@@ -219,9 +223,22 @@ def list_entries(root):
     return entries
 
 
+def stored_calibrations(root, pattern=CALIBRATION_PATTERN):
+    """The calibrated states kept in the cache (files named KEY.npz in its calibrations folder; with
+    ``pattern`` their lock files)."""
+    folder = os.path.join(root, CALIBRATIONS)
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return []
+    return sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                  if pattern.fullmatch(name) and os.path.isfile(os.path.join(folder, name)))
+
+
 def clear(root):
-    """Remove every entry (only what :func:`list_entries` recognises) that no run is using;
-    returns (removed, skipped because in use)."""
+    """Remove every entry (only what :func:`list_entries` recognises) that no run is using, and the stored
+    calibrations; returns (builds removed, builds skipped because in use, calibrations removed)."""
+    calibrations = stored_calibrations(root)
+    for path in calibrations + stored_calibrations(root, CALIBRATION_LOCK_PATTERN):
+        os.remove(path)
     removed = skipped = 0
     for entry in list_entries(root):
         with open(os.path.join(root, f"{entry['key']}.lock"), "w") as lock:
@@ -234,4 +251,4 @@ def clear(root):
             os.remove(os.path.join(root, f"{entry['key']}.lock"))
             fcntl.flock(lock, fcntl.LOCK_UN)
             removed += 1
-    return removed, skipped
+    return removed, skipped, len(calibrations)

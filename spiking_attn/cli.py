@@ -20,12 +20,15 @@ import sys
 import time
 
 from .arguments import Parser, add_run_arguments, run_options, run_problems
+from .circuits.softmax_head import LAYER_OPTIONS
 from .errors import InputError
 from .option import positive_int
 
 EXIT_BAD_INPUT = 2
 # The run options `transformer` takes (the others keep the softmax head's defaults).
-TRANSFORMER_OPTIONS = ("duration", "target", "seed", "cache_dir")
+# The run options of `spiking-attn transformer`: the device, the read window, and the layers' network's own
+# (one calibrated network per length bucket serves every text and layer).
+TRANSFORMER_OPTIONS = ("duration", "target", "seed", "cache_dir", *LAYER_OPTIONS)
 
 
 def _run_parser(commands):
@@ -69,7 +72,8 @@ def _report_parser(commands):
 
 def _cache_parser(commands):
     cache = commands.add_parser("cache", help="list or clear the build cache",
-                                description="List or clear the compiled C++ builds kept between runs.")
+                                description="List or clear the compiled C++ builds kept between runs, and the "
+                                            "calibrated states of networks (--calibrate) stored beside them.")
     cache.add_argument("action", choices=("list", "clear"))
     cache.add_argument("--cache-dir", metavar="DIR",
                        help="build cache (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
@@ -182,7 +186,12 @@ def _print_run(result, out_dir):
     s = result.summary
     print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s"
           f"{' (reused build)' if s['reused_build'] else ''}, run {s['run_seconds']:.1f} s")
-    print(f"results: {out_dir}/ (summary.json, metrics.csv, rows.csv, attention.npz, attention.png)")
+    calibration = s.get("calibration")
+    if calibration is not None:
+        print(f"calibration: {calibration['seconds']:g} s, {calibration['state']}")
+    files = "summary.json, metrics.csv, rows.csv, attention.npz, attention.png" + (
+        ", calibration.npz" if calibration is not None else "")
+    print(f"results: {out_dir}/ ({files})")
 
 
 def command_run(args):
@@ -211,21 +220,24 @@ def command_run(args):
 
 
 def command_cache(args):
-    from .cache import cache_root, clear, list_entries
+    from .cache import cache_root, clear, list_entries, stored_calibrations
 
     root = cache_root(args.cache_dir)
     if args.action == "clear":
-        removed, skipped = clear(root)
-        print(f"removed {removed} build(s) from {root}" + (f"; {skipped} in use, kept" if skipped else ""))
+        removed, skipped, calibrations = clear(root)
+        print(f"removed {removed} build(s) and {calibrations} calibration(s) from {root}"
+              + (f"; {skipped} build(s) in use, kept" if skipped else ""))
         return 0
-    entries = list_entries(root)
-    if not entries:
+    entries, calibrations = list_entries(root), stored_calibrations(root)
+    if not entries and not calibrations:
         print(f"build cache {root} is empty")
         return 0
     import pandas as pd
 
     print(f"build cache {root}:")
-    print(pd.DataFrame(entries).to_string(index=False))
+    if entries:
+        print(pd.DataFrame(entries).to_string(index=False))
+    print(f"{len(calibrations)} stored calibration(s) of networks in {os.path.join(root, 'calibrations')}")
     return 0
 
 

@@ -53,6 +53,8 @@ class Recording:
         Number of synapses of each Brian2 Synapses object of the network, by name.
     synaptic_events : int
         Presynaptic events delivered in the run (spikes times fan-out, recorded sources).
+    state : dict of str -> ndarray
+        Variables the network adapted in the run, by group (a calibration's calibrated state).
     """
 
     spikes: dict
@@ -69,6 +71,7 @@ class Recording:
     phases: dict = field(default_factory=dict)
     synapses: dict = field(default_factory=dict)
     synaptic_events: int = 0
+    state: dict = field(default_factory=dict)
 
     @property
     def rows(self):

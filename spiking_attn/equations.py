@@ -165,12 +165,12 @@ DENDRITE_MEMBRANE = """
     key_present : 1 (constant)
     """
 
-# gain: the neuron's own r_score over its own threshold, both relative to the nominal (1 unless
-# the robustness study spreads them).
-SCORE_MEMBRANE = """
+SCORE_SOMA = """
     dv/dt = gain * r_score * v_theta * current{noise} : volt
     current : 1 (linked)
-    gain : 1 (constant)
+    """
+# gain: 1 in the identical head; a subexpression in a head with heterogeneity (HETEROGENEOUS_NEURON).
+SCORE_MEMBRANE = SCORE_SOMA + """    gain : 1 (constant)
     """
 
 INTEGRATOR_NEURON = Equations("v : volt")
@@ -194,6 +194,70 @@ RELEASE_SYNAPSE = Equations("spread : 1 (constant)")
 GATE_TO_SYNAPSE = "gate_post = gate_value_pre : 1 (summed)"
 
 VALUE_SYNAPSE_ON_PRE = "v_post += w"
+
+
+# Heterogeneity drawn inside the network, and the homeostatic rules that calibrate it (docs/model.md
+# §7.2; parameters in spiking_attn.circuits.homeostasis). Each spread neuron, dendrite and release
+# synapse draws its own factor from the run's seed, in the compiled code: no Python code knows it.
+DRAWN_FACTOR = "1 + {spread} * (2 * rand() - 1)"  # spread: the fraction h, written in
+
+# A spread neuron's drive is multiplied by its gain: its own excitability (adapted) times its
+# r_score factor (score neurons only) over its threshold factor (both drawn).
+HETEROGENEOUS_NEURON = """
+    gain = excitability * {rate_factor} / threshold_factor : 1
+    threshold_factor : 1 (constant)
+    excitability : 1
+    last_spike : second
+    target_rate : Hz (constant)
+    """
+# Intrinsic plasticity, on each spike after the first: d ln(excitability) = (ISI - 1 / target_rate) /
+# tau_homeostasis (at most clip_step), so over many spikes d ln(excitability)/dt = (1 - rate / target_rate)
+# / tau_homeostasis: an integral controller of the neuron's own rate. Summed, the updates are
+# (t_k - t_1 - (k - 1) / target_rate) / tau_homeostasis: the controller also holds the neuron's phase, relative
+# to its own first spike (last_spike starts negative: no update then). Counted from a clock common to all,
+# it would pull identical neurons into synchrony.
+INTRINSIC_PLASTICITY = ("excitability *= exp(clip({learning} * int(last_spike >= 0 * second) * (t - last_spike - 1 "
+                        "/ target_rate) / tau_homeostasis, -clip_step, clip_step))\nlast_spike = t")
+HETEROGENEOUS_DRIVE = """
+    v_drive = gain * v_set : volt
+    v_set : volt (constant)
+    """
+HETEROGENEOUS_POISSON_INPUT = "rate : Hz (constant)"
+HETEROGENEOUS_POISSON_THRESHOLD = "rand() < gain * rate * dt"
+# The dendrite's slope: its exponential current has slope delta_u * slope_factor (drawn); every synapse
+# onto it is multiplied by its scaling (adapted): synaptic scaling.
+HETEROGENEOUS_DENDRITE_MEMBRANE = """
+    du/dt = -u / tau_d{{noise}} : volt
+    current = key_present * exp(u / (delta_u * slope_factor) - depression) : 1 (constant over dt)
+    depression : 1 (linked)
+    key_present : 1 (constant)
+    slope_factor : 1 (constant)
+    scaling = exp(log_scaling) : 1
+    {log_scaling}
+    """
+SCALED_SYNAPSE_ON_PRE = "u_post += w * scaling_post"
+# Synaptic scaling: log(scaling) grows at 1 / (tau_homeostasis * reference_score) and falls by
+# 1 / (tau_homeostasis * reference_score * slope_target_rate) at each spike of the dendrite's score
+# neurons (back-propagated), so while the reference input holds the dendrite at reference_score,
+# d log(scaling)/dt = (1 - rate / slope_target_rate) / (tau_homeostasis * reference_score) and the pair's
+# rate settles at slope_target_rate.
+SCALING_GROWTH = "dlog_scaling/dt = {learning} / (tau_homeostasis * reference_score) : 1"
+SCALING_FROZEN = "log_scaling : 1"
+SYNAPTIC_SCALING = "log_scaling_post -= {learning} / (tau_homeostasis * reference_score * slope_target_rate)"
+GAINED_SYNAPSE_ON_PRE = "v_post += w * gain_post"
+# A release synapse's quantum: its drawn factor times its efficacy (adapted); transmitting is 0 while
+# calibrating (the astrocytes are held at rest).
+HETEROGENEOUS_RELEASE = Equations(
+    """
+    spread = transmitting * quantum_factor * efficacy : 1
+    quantum_factor : 1 (constant)
+    efficacy : 1
+    """
+)
+# Presynaptic homeostasis, on each release: the synapse's quantum relaxes towards the set point 1.
+PRESYNAPTIC_HOMEOSTASIS = "efficacy += {learning} * release_step * (1 - quantum_factor * efficacy)"
+# The calibration's reference afferent: regular spikes at reference_rate while reference(t) = 1.
+REFERENCE_NEURON = Equations("dv/dt = reference_rate * v_theta * reference(t) : volt")
 
 
 # Random-feature network.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, make_dataclass
 import brian2
 import numpy as np
 
+from .calibration import CALIBRATION_FILE, obtain_calibration, save_calibration
 from .circuits import circuit_kind, circuit_kinds, circuit_names
 from .decoding import decode, spike_counts
 from .devices import OPTIONS as DEVICE_OPTIONS
@@ -135,6 +136,8 @@ class Result:
         The circuit's rate model, where it has one (the random-feature network's).
     arrays : dict
         The circuit's own arrays, saved in ``attention.npz`` beside the exact and decoded ones.
+    calibration : Calibration or None
+        The calibrated state the network ran with (saved as ``calibration.npz``).
     """
 
     problem: object
@@ -145,6 +148,7 @@ class Result:
     summary: dict
     rate_model: object = None
     arrays: dict = field(default_factory=dict)
+    calibration: object = None
 
     @property
     def table(self):
@@ -249,25 +253,30 @@ def run_experiment(problem, options, parameters=None, progress=stderr_progress):
     parameters = kind.parameters(options, parameters)
     check_network_size(options, problem.tokens, problem.dim, problem.value_dim, parameters, problem.heads,
                        problem.key_tokens)  # before anything is allocated
+    calibration = obtain_calibration(kind, problem, options, parameters, progress)
+    loaded = {} if calibration is None else {"calibration": calibration.state}
     exact = softmax_attention(problem.q, problem.k, problem.v, causal=options.causal, key_mask=problem.key_mask)
-    circuit, recording, timings = simulate(lambda: kind.build(problem, options, parameters), target=options.target,
-                                           dt=parameters.dt, progress=progress, cache_dir=options.cache_dir,
-                                           threads=options.threads or 1)
+    circuit, recording, timings = simulate(lambda: kind.build(problem, options, parameters, **loaded),
+                                           target=options.target, dt=parameters.dt, progress=progress,
+                                           cache_dir=options.cache_dir, threads=options.threads or 1)
     decoded = decode(recording)
     if problem.multi_head:
         decoded = decoded.in_heads(problem.heads)
     metrics = {**attention_metrics(exact, decoded), **circuit.metrics(exact, decoded)}
     saturation = _saturation(recording, circuit.encoding_population, parameters.dt, progress)
     summary = _summary(problem, options, exact, metrics, circuit, recording, timings, saturation)
+    if calibration is not None:
+        summary["calibration"] = calibration.summary()
     return Result(problem=problem, exact=exact, decoded=decoded, recording=recording, metrics=metrics,
                   summary=summary, rate_model=getattr(circuit, "rate_model", None),
-                  arrays=circuit.arrays())
+                  arrays=circuit.arrays(), calibration=calibration)
 
 
 def write_result(result, folder):
     """Write ``summary.json`` (strict JSON: undefined metrics are null), ``metrics.csv``, ``rows.csv``,
-    ``attention.npz`` (the problem, the exact and decoded arrays and the circuit's own) and
-    ``attention.png`` (the circuit's figure) into ``folder``."""
+    ``attention.npz`` (the problem, the exact and decoded arrays and the circuit's own),
+    ``attention.png`` (the circuit's figure) and, where the network was calibrated, ``calibration.npz``
+    into ``folder``."""
     from .figures import save_figure
 
     write_json(os.path.join(folder, "summary.json"), result.summary)
@@ -279,3 +288,5 @@ def write_result(result, folder):
              normaliser_decoded=d.normaliser, output_decoded=d.output, **result.arrays)
     figure = circuit_kind(result.summary["network"]).figure
     save_figure(figure(result), os.path.join(folder, "attention.png"))
+    if result.calibration is not None:
+        save_calibration(os.path.join(folder, CALIBRATION_FILE), result.calibration)

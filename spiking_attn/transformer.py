@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .circuits.softmax_head import HeadParameters
+from .circuits.softmax_head import LAYER_OPTIONS, HeadParameters
 from .devices import stderr_progress
 from .experiment import run_experiment
 from .problems import validate
@@ -74,7 +74,8 @@ class SpikingAttention:
         self.runs.append({"layer": layer, "tokens": tokens, "bucket": bucket(tokens),
                           **layer_metrics(result.exact, result.decoded, tokens), "saturated": s["saturated"],
                           "reused_build": s["reused_build"], "build_seconds": s["build_seconds"],
-                          "run_seconds": s["run_seconds"]})
+                          "run_seconds": s["run_seconds"],
+                          "calibration": s["calibration"]["state"] if "calibration" in s else "none"})
         self.examples[layer] = (result.exact.attention[:, :tokens, :tokens],
                                 result.decoded.attention[:, :tokens, :tokens])
         return result.decoded.output[:, :tokens]
@@ -88,6 +89,11 @@ def similarities(embeddings):
     """Pairwise cosine similarities of the rows of ``embeddings``."""
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     return unit @ unit.T
+
+
+def _network_settings(options):
+    """The layers' network's own settings of a transformer run (its robustness options and calibration)."""
+    return {name: getattr(options, name) for name in LAYER_OPTIONS}
 
 
 @dataclass
@@ -122,7 +128,7 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
     TransformerResult
     """
     def warnings(line):
-        if line.startswith("warning"):
+        if line.startswith(("warning", "calibrating")):
             progress(line)
 
     exact, spiking, runs, examples, timings = [], [], [], {}, []
@@ -158,7 +164,7 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
         "timings": timings,
         "runs": runs,
         "settings": {"settle": SETTLE, "duration": options.duration, "target": options.target,
-                     "seed": options.seed, "bucket": BUCKET},
+                     "seed": options.seed, "bucket": BUCKET, **_network_settings(options)},
     }
     return TransformerResult(texts=list(texts), layers=list(layers), exact=exact, spiking=spiking, runs=runs,
                              examples=examples, summary=summary)

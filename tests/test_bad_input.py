@@ -34,6 +34,18 @@ def only_q(folder):
     return str(path)
 
 
+def other_calibration(folder):
+    """A calibration file of another network (the default problem's network, but D = 4)."""
+    from spiking_attn.calibration import Calibration, save_calibration
+    from spiking_attn.circuits.softmax_head import KIND, HeadParameters
+    from spiking_attn.experiment import resolve_options
+
+    identity = KIND.calibration.identity(random_problem(16, 4), resolve_options(), HeadParameters())
+    path = folder / "calibration.npz"
+    save_calibration(path, Calibration(identity=identity, seconds=1.0, state={}, origin="calibrated", file=str(path)))
+    return str(path)
+
+
 def text_file(folder):
     path = folder / "notes.npz"
     path.write_text("not an archive")
@@ -107,6 +119,14 @@ CASES = {
                                     "membrane noise (mV) must be a number from 0 to 10, got -1.0"),
     "heterogeneity-out-of-range": (lambda d: ["run", "--heterogeneity", "0.8"],
                                    "heterogeneity must be a number from 0 to 0.5, got 0.8"),
+    "calibrate-and-calibration": (lambda d: ["run", "--calibrate", "4", "--calibration", npz(d)],
+                                  "--calibrate and --calibration exclude each other"),
+    "calibrate-with-random-features": (lambda d: ["run", "--network", "random-features", "--calibrate", "4"],
+                                       "--calibrate applies to --network softmax only"),
+    "calibration-not-a-calibration": (lambda d: ["run", "--calibration", npz(d)], "not a calibration file"),
+    "calibration-other-network": (lambda d: ["run", "--calibration", other_calibration(d)],
+                                  "the calibration belongs to another network (dim 4 there, 16 here; value_dim 4 "
+                                  "there, 16 here)"),
     "variability-with-random-features": (lambda d: ["run", "--network", "random-features", "--input-spikes", "poisson"],
                                          "--input-spikes applies to --network softmax only"),
     "random-features-heads": (lambda d: ["run", "--network", "random-features", "--heads", "2"],

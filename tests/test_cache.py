@@ -91,13 +91,18 @@ def test_cache_list_and_clear_touch_only_cache_entries(tmp_path):
     (cache / "photos").mkdir()
     (cache / "photos" / "cat.jpg").write_text("mine")
     (cache / "notes.txt").write_text("mine")
+    (cache / "calibrations").mkdir()
+    (cache / "calibrations" / "0123456789abcdef.npz").write_bytes(b"a stored calibration")
+    (cache / "calibrations" / "mine.npz").write_text("mine")
     listed = cli("cache", "list", "--cache-dir", str(cache))
     assert listed.returncode == 0 and "0123456789abcdef" in listed.stdout
     assert "photos" not in listed.stdout and "fedcba9876543210" not in listed.stdout
+    assert "1 stored calibration(s)" in listed.stdout
     cleared = cli("cache", "clear", "--cache-dir", str(cache))
-    assert cleared.returncode == 0 and "removed 1" in cleared.stdout
+    assert cleared.returncode == 0 and "removed 1 build(s) and 1 calibration(s)" in cleared.stdout
     assert "is empty" in cli("cache", "list", "--cache-dir", str(cache)).stdout
-    assert sorted(os.listdir(cache)) == ["fedcba9876543210", "notes.txt", "photos"]
+    assert sorted(os.listdir(cache)) == ["calibrations", "fedcba9876543210", "notes.txt", "photos"]
+    assert os.listdir(cache / "calibrations") == ["mine.npz"]
     assert (cache / "photos" / "cat.jpg").read_text() == "mine"
 
 

@@ -1,6 +1,6 @@
 """The robustness study's perturbations: heterogeneity spreads, Poisson inputs, Dale's law."""
 import numpy as np
-from brian2 import mV
+from brian2 import mV, prefs
 
 from spiking_attn.api import simulate_problem
 from spiking_attn.circuits.softmax_head import Variability, build_softmax_head
@@ -11,23 +11,38 @@ def silent(message):
     pass
 
 
-def test_heterogeneity_spreads_every_factor_within_its_bounds():
-    problem = random_problem(4, 4, seed=5)
-    nominal = build_softmax_head(problem, seed=5)
-    spread = build_softmax_head(problem, seed=5, variability=Variability(heterogeneity=0.1))
-    objects = {name: {obj.name: obj for obj in head.network.objects} for name, head in
-               (("nominal", nominal), ("spread", spread))}
-    gain = objects["spread"]["score_neurons"].gain[:]
-    assert np.all(objects["nominal"]["score_neurons"].gain[:] == 1.0)
-    assert gain.min() >= 0.9 / 1.1 and gain.max() <= 1.1 / 0.9 and np.ptp(gain) > 0.1
-    quantum = objects["spread"]["release_to_astrocyte"].spread[:]
-    assert quantum.min() >= 0.9 and quantum.max() <= 1.1 and np.ptp(quantum) > 0.1
+DRAWN = {"input_neurons": ("threshold_factor",), "score_neurons": ("rate_factor", "threshold_factor"),
+         "dendrites": ("slope_factor",), "attention_neurons": ("threshold_factor",),
+         "output_neurons": ("threshold_factor",), "release_to_astrocyte": ("quantum_factor",)}
+
+
+def drawn_factors(seed, heterogeneity=0.1, heterogeneous="all"):
+    """The factors a head of ``seed`` draws in the network (numpy target), and its objects."""
+    prefs.codegen.target = "numpy"
+    head = build_softmax_head(random_problem(4, 4, seed=5), seed=seed,
+                              variability=Variability(heterogeneity=heterogeneity, heterogeneous=heterogeneous))
+    objects = {obj.name: obj for obj in head.network.objects}
+    return {(group, name): np.asarray(getattr(objects[group], name)[:]) for group, names in DRAWN.items()
+            for name in names}, objects
+
+
+def test_heterogeneity_is_drawn_in_the_network_from_the_seed():
+    nominal = {obj.name: obj for obj in build_softmax_head(random_problem(4, 4, seed=5), seed=5).network.objects}
+    factors, objects = drawn_factors(5)
+    for (group, name), values in factors.items():
+        assert values.min() >= 0.9 and values.max() <= 1.1 and np.ptp(values) > 0.1, (group, name)
+    again, _ = drawn_factors(5)
+    other, _ = drawn_factors(6)
+    for key, values in factors.items():
+        np.testing.assert_array_equal(values, again[key])  # the seed draws them
+        assert not np.array_equal(values, other[key])
+    delta_u_only, _ = drawn_factors(5, heterogeneous="delta_u")
+    np.testing.assert_array_equal(delta_u_only[("dendrites", "slope_factor")], factors[("dendrites", "slope_factor")])
+    assert np.all(delta_u_only[("score_neurons", "threshold_factor")] == 1.0)
+    # The weights and the phases are the identical head's: only the drawn factors differ.
     for synapses in ("key_synapses", "tripartite_synapses", "value_synapses"):
-        before, after = objects["nominal"][synapses].w[:] / mV, objects["spread"][synapses].w[:] / mV
-        ratio = after[before != 0] / before[before != 0]
-        assert ratio.min() >= 1 / 1.1 - 1e-12 and ratio.max() <= 1 / 0.9 + 1e-12 and np.ptp(ratio) > 0.05, synapses
-    # The phases come from the seed's first stream, untouched by the spread.
-    np.testing.assert_array_equal(objects["nominal"]["score_neurons"].v[:], objects["spread"]["score_neurons"].v[:])
+        np.testing.assert_array_equal(objects[synapses].w[:], nominal[synapses].w[:])
+    np.testing.assert_array_equal(objects["score_neurons"].v[:], nominal["score_neurons"].v[:])
 
 
 def test_poisson_inputs_fire_irregularly_at_the_encoded_rates():

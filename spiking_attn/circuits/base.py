@@ -60,6 +60,24 @@ class Circuit(ABC):
 
 
 @dataclass(frozen=True)
+class Calibrator:
+    """How a circuit calibrates itself (:mod:`spiking_attn.calibration`).
+
+    Attributes
+    ----------
+    identity : callable
+        (problem, options, parameters) -> a JSON-able dict of what a calibrated state belongs to: the network
+        (shape, seed, heterogeneity...), never the problem's arrays.
+    build : callable
+        (problem, options, parameters) -> the calibration, a :class:`Circuit` built on the network of
+        ``problem``'s shape and driven by no problem; its recording's ``state`` is the calibrated state.
+    """
+
+    identity: object
+    build: object
+
+
+@dataclass(frozen=True)
 class CircuitKind:
     """What the run layer and the front ends know of a circuit.
 
@@ -80,10 +98,13 @@ class CircuitKind:
         (options) -> None, or InputError for a combination of options the circuit cannot take.
     check_shape : callable
         (heads, T_q, T_k) -> None, or InputError for a problem shape it cannot take.
+    calibration : Calibrator or None
+        How the circuit calibrates itself, where it can (``--calibrate``).
     size : callable
         (options, heads, T_q, T_k, D, Dv, parameters) -> (synapse count, a label for the error).
     build : callable
-        (problem, options, parameters) -> a built :class:`Circuit`.
+        (problem, options, parameters) -> a built :class:`Circuit`; with a calibrator also
+        ``calibration=`` the calibrated state to load.
     figure : callable
         (result) -> the matplotlib figure of ``attention.png``.
     """
@@ -98,3 +119,4 @@ class CircuitKind:
     defaults: dict = field(default_factory=dict)
     check_options: object = lambda options: None
     check_shape: object = lambda heads, tokens, key_tokens: None
+    calibration: Calibrator = None

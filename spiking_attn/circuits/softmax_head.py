@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from brian2 import (
+    Equations,
     Hz,
     Network,
     NeuronGroup,
@@ -24,6 +25,7 @@ from brian2 import (
     mV,
     second,
 )
+from brian2 import seed as brian2_seed
 
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
@@ -33,7 +35,19 @@ from ..option import Option
 from ..problems import Problem
 from .astrocytes import DEFAULT_MODEL, MODELS
 from .astrocytes import astrocyte_model as default_astrocyte_model
-from .base import Circuit, CircuitKind
+from .base import Calibrator, Circuit, CircuitKind
+from .homeostasis import (
+    Homeostasis,
+    adapt,
+    back_propagation,
+    calibrated_state,
+    dendrite_membrane,
+    draw,
+    neuron_equations,
+    neuron_reset,
+    reference_afferent,
+    rules_digest,
+)
 from .monitoring import spike_trains
 from .parameters import CommonParameters
 
@@ -108,8 +122,9 @@ class HeadParameters(CommonParameters):
 
 INPUT_SPIKES = ("regular", "poisson")
 # What --heterogeneity spreads: every factor, or one of them.
-HETEROGENEOUS = ("all", "r_score", "delta_u", "threshold", "release_quantum")
-HETEROGENEITY_STREAM = 0x4E7E  # the seed's second stream: heterogeneity never shifts the phases
+# The factors --heterogeneity spreads (--heterogeneous picks one, or all).
+FACTORS = ("r_score", "delta_u", "threshold", "release_quantum")
+HETEROGENEOUS = ("all", *FACTORS)
 MAX_MEMBRANE_NOISE = 10.0  # mV: one threshold
 MAX_HETEROGENEITY = 0.5
 MIN_DURATION = 1e-3  # s: the shortest read window in which anything can be counted
@@ -135,7 +150,27 @@ OPTIONS = (
            default="regular", choices=INPUT_SPIKES, label="input spikes", recorded=True),
     Option("dale", "robustness: Dale's law, every neuron excitatory or inhibitory (negative key weights "
                    "through an inhibitory relay neuron per input neuron)", "flag", default=False, recorded=True),
+    Option("calibrate", "calibrate the network by its homeostatic rules for SEC simulated seconds before the "
+                        "problem, driven by no problem (or reuse the stored calibration of this network: its shape, "
+                        "seed, heterogeneity and target); 8 s suffices", "seconds", metavar="SEC", unit="s",
+           recorded=True),
+    Option("calibration", "use the calibrated state saved in FILE (a result's calibration.npz); refused for "
+                          "another network", "text", metavar="FILE"),
+    Option("plasticity", "the homeostatic rules' learning rate while the problem runs, as a fraction of the "
+                         "calibration's (0: the calibrated state is frozen)", "number", default=0.0, low=0.0,
+           high=1.0, metavar="FRACTION", recorded=True),
 )
+
+
+# The options of a network of the pretrained encoder's layers (spiking-attn transformer): the robustness
+# options of its neurons and its calibration.
+LAYER_OPTIONS = ("heterogeneity", "heterogeneous", "membrane_noise", "input_spikes", "calibrate", "plasticity")
+
+
+def spreads(heterogeneity, heterogeneous):
+    """The spread of each factor: h for the factor(s) spread, 0 for the others (every factor is still drawn,
+    so that one factor's values do not depend on which factor is spread)."""
+    return {factor: heterogeneity if heterogeneous in ("all", factor) else 0.0 for factor in FACTORS}
 
 
 @dataclass(frozen=True)
@@ -149,9 +184,10 @@ class Variability:
         output somata (``equations.MEMBRANE_NOISE``).
     heterogeneity : float
         Each neuron's (or synapse's) r_score, Delta_u, threshold and release quantum is its nominal
-        value times 1 + heterogeneity * U(-1, 1), drawn independently. A threshold theta (1 + e) of a
-        neuron is realised as its drive divided by 1 + e, which is the same neuron (all potentials
-        scaled), and a dendrite's Delta_u (1 + e) as its key weights divided by 1 + e.
+        value times 1 + heterogeneity * U(-1, 1), drawn independently by the compiled code from the
+        run's seed (:mod:`spiking_attn.circuits.homeostasis`). A threshold theta (1 + e) of a neuron is
+        realised as its gain (every input times its gain) divided by 1 + e, which is the same neuron
+        (all potentials scaled); a dendrite's Delta_u (1 + e) is the slope of its exponential current.
     heterogeneous : {'all', 'r_score', 'delta_u', 'threshold', 'release_quantum'}
         Which of those factors ``heterogeneity`` spreads (default all of them).
     input_spikes : {'regular', 'poisson'}
@@ -177,13 +213,6 @@ class Variability:
     @property
     def noise(self):
         return self.membrane_noise > 0
-
-    def spread(self, rng, size, factor):
-        """Factors 1 + heterogeneity * U(-1, 1), one per element, for ``factor`` (one of
-        :data:`HETEROGENEOUS`); ones when another factor alone is spread (drawn all the same, so
-        every factor gets the same draws whichever is chosen)."""
-        draws = self.heterogeneity * rng.uniform(-1.0, 1.0, size)
-        return 1.0 + draws * (self.heterogeneous in ("all", factor))
 
 
 @dataclass
@@ -251,7 +280,9 @@ class SoftmaxHead(Circuit):
         Read window (s); the simulation lasts ``settle + read_seconds``.
     monitors : dict
         SpikeMonitors ``input``, ``score``, ``attention``, ``output`` and the StateMonitor
-        ``astrocyte`` (variable ``inverse_normaliser``).
+        ``astrocyte`` (variable ``inverse_normaliser``); none in a calibration.
+    homeostasis : Homeostasis or None
+        A heterogeneous head's adaptation: its calibration, or the calibrated state it loaded.
     """
 
     network: Network
@@ -266,6 +297,8 @@ class SoftmaxHead(Circuit):
     value_gain: np.ndarray
     read_seconds: float
     monitors: dict = field(default_factory=dict)
+    homeostasis: Homeostasis = None
+    seed: int = 0
 
     encoding_population = "score"
 
@@ -274,7 +307,16 @@ class SoftmaxHead(Circuit):
         return {"network": KIND.name, "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
                 "dim": p.dim, "value_dim": p.value_dim, "causal": self.causal, "astrocyte": self.astrocyte,
                 "read_seconds": self.read_seconds, "membrane_noise": v.membrane_noise,
-                "input_spikes": v.input_spikes, "dale": v.dale, **self._astrocyte_settings()}
+                "input_spikes": v.input_spikes, "dale": v.dale, **self._astrocyte_settings(), **self._adaptation()}
+
+    def _adaptation(self):
+        """What shapes a heterogeneous head's code beyond the identical head's: the factors drawn from the seed
+        (compiled in), and which rules run."""
+        h, v = self.homeostasis, self.variability
+        if h is None:
+            return {}
+        return {"heterogeneity": v.heterogeneity, "heterogeneous": v.heterogeneous, "seed": self.seed,
+                "calibrate": h.calibrate, "plasticity": h.plasticity, "homeostasis": asdict(h.parameters)}
 
     def summary(self):
         return {
@@ -290,9 +332,14 @@ class SoftmaxHead(Circuit):
                 **self.astrocyte_model.summary()}
 
     @property
+    def calibrating(self):
+        """Whether this network is a calibration (:mod:`spiking_attn.circuits.homeostasis`)."""
+        return self.homeostasis is not None and self.homeostasis.calibrating
+
+    @property
     def settle(self):
-        """Settling time before the read window (s): the astrocyte model's."""
-        return self.astrocyte_model.settle(self.parameters)
+        """Settling time before the read window (s): the astrocyte model's (none in a calibration)."""
+        return 0.0 if self.calibrating else self.astrocyte_model.settle(self.parameters)
 
     @property
     def duration(self):
@@ -305,11 +352,17 @@ class SoftmaxHead(Circuit):
         namespace = {**self.parameters.namespace(), **self.astrocyte_model.namespace(self.parameters)}
         if self.variability.noise:
             namespace["sigma_noise"] = self.variability.membrane_noise * 1e3 * mV
+        if self.homeostasis is not None:
+            namespace.update(self.homeostasis.namespace(self.parameters.r_score, self.parameters.n_score))
         return namespace
 
     def describe(self):
-        sizes = {name: len(monitor.source) for name, monitor in self.monitors.items()}
         p = self.problem
+        if self.calibrating:
+            return (f"calibration of the heterogeneous softmax head (H={p.heads}, T_q={p.tokens}, T_k={p.key_tokens}, "
+                    f"D={p.dim}, Dv={p.value_dim}, spread {self.variability.heterogeneity:g}, seed {self.seed}): "
+                    f"{self.read_seconds:g} s")
+        sizes = {name: len(monitor.source) for name, monitor in self.monitors.items()}
         shape = f"H={p.heads}, T_q={p.tokens}, T_k={p.key_tokens}" if p.heads > 1 or p.key_tokens != p.tokens \
             else f"T={p.tokens}"
         return (f"softmax head{' (causal)' if self.causal else ''}: {sum(sizes.values())} neurons and astrocytes"
@@ -317,6 +370,12 @@ class SoftmaxHead(Circuit):
                 f"settling + {self.read_seconds:g} s read")
 
     def recording(self):
+        if self.calibrating:  # nothing to decode: a calibration leaves its calibrated state
+            return Recording(spikes={}, sizes={}, astrocyte_times=np.zeros(0), astrocyte_response=np.zeros((0, 0)),
+                             windows=np.zeros((0, 2)), attention_neurons=np.zeros((0, 0), int),
+                             output_neurons=np.zeros((0, 0, 2), int), astrocyte_of_row=np.zeros(0, int),
+                             attention_rate=0.0, value_gain=0.0, phases={"calibration": (0.0, self.duration)},
+                             state=calibrated_state(self.network))
         m = self.monitors
         rows, Dv = self.pairs.keys.size, self.problem.value_dim
         settle, end = self.settle, self.duration
@@ -357,129 +416,224 @@ def _gains(largest, rate):
     return np.where(largest > 0, rate / np.where(largest > 0, largest, 1.0), rate)
 
 
-def _input_neurons(q, input_gain, p, rng, variability, spread):
-    """Input neurons (h, t, i, on/off) -> index ((h T_q + t) D + i) 2 + sign, firing at g_in max(+-q, 0):
-    regular LIF trains, or Poisson trains at the same rates."""
+@dataclass
+class _Builder:
+    """What every population's builder reads: parameters, the phases' generator, the variability and, in a
+    heterogeneous head, its homeostasis (None in the identical head)."""
+
+    p: HeadParameters
+    rng: np.random.Generator
+    variability: Variability
+    homeostasis: Homeostasis = None
+
+    @property
+    def calibrating(self):
+        return self.homeostasis is not None and self.homeostasis.calibrating
+
+    @property
+    def spread(self):
+        """The spread of each heterogeneous factor."""
+        return spreads(self.variability.heterogeneity, self.variability.heterogeneous)
+
+    def neurons(self, size, equations, reset, name, method, threshold=eq.THRESHOLD, rate_factor=False):
+        """A NeuronGroup; in a heterogeneous head with its drawn factors, gain and intrinsic plasticity."""
+        h = self.homeostasis
+        if h is not None:
+            equations, reset = neuron_equations(equations, h, rate_factor), neuron_reset(reset, h)
+        group = NeuronGroup(size, equations, threshold=threshold, reset=reset, method=method, name=name)
+        if h is not None:
+            if rate_factor:
+                draw(group, "rate_factor", self.spread["r_score"])
+            draw(group, "threshold_factor", self.spread["threshold"])
+        return group
+
+    def adapt(self, group, target_rate=None):
+        """Load a heterogeneous group's adapted variable (and set its set point)."""
+        if self.homeostasis is not None:
+            adapt(group, self.homeostasis.state, target_rate)
+
+    def integrators(self, size, name):
+        """Integrate-and-fire somata without leak (with membrane noise if asked)."""
+        model = eq.NOISY_INTEGRATOR_NEURON if self.variability.noise else eq.INTEGRATOR_NEURON
+        return self.neurons(size, model, eq.BOUNDED_RESET, name, "euler")
+
+    @property
+    def gained_on_pre(self):
+        """A synapse onto an integrator: its weight, times the target's gain in a heterogeneous head."""
+        return eq.TRIPARTITE_SYNAPSE_ON_PRE if self.homeostasis is None else eq.GAINED_SYNAPSE_ON_PRE
+
+
+def _input_neurons(q, input_gain, b):
+    """Input neurons (h, t, i, on/off) -> index ((h T_q + t) D + i) 2 + sign, firing at g_in max(+-q, 0)
+    (while calibrating, all at the busiest rate): regular LIF trains, or Poisson trains at the same rates."""
+    p, v = b.p, b.variability
     rates = (input_gain[:, None, None, None] * eq.on_off(q)).ravel()
-    threshold = variability.spread(spread, rates.size, "threshold")
-    if variability.input_spikes == "poisson":
-        inputs = NeuronGroup(rates.size, eq.POISSON_INPUT, threshold=eq.POISSON_THRESHOLD, name="input_neurons")
-        inputs.rate = rates / threshold * Hz
+    if b.calibrating:
+        rates = np.full(rates.size, p.input_rate)
+    heterogeneous = b.homeostasis is not None
+    if v.input_spikes == "poisson":
+        if heterogeneous:
+            inputs = b.neurons(rates.size, Equations(eq.HETEROGENEOUS_POISSON_INPUT), None, "input_neurons",
+                               "euler", threshold=eq.HETEROGENEOUS_POISSON_THRESHOLD)
+        else:
+            inputs = NeuronGroup(rates.size, eq.POISSON_INPUT, threshold=eq.POISSON_THRESHOLD, name="input_neurons")
+        inputs.rate = rates * Hz
+        b.adapt(inputs, p.input_rate)
         return inputs
     # The precise-timing reset extrapolates a noise-free trajectory: with noise an overshoot past the
     # threshold would be blown up by v_drive / (v_drive - v_theta), so noisy inputs reset by subtraction.
-    noise = variability.noise
-    inputs = NeuronGroup(rates.size, eq.membrane(eq.INPUT_MEMBRANE, "tau_in", noise) + eq.CONSTANT_DRIVE,
-                         threshold=eq.THRESHOLD, reset=eq.RESET if noise else eq.INPUT_RESET,
-                         method="euler" if noise else "exact", name="input_neurons")
-    inputs.v_drive = eq.input_drive(rates, p.tau_in, p.v_theta) / threshold * 1e3 * mV
-    inputs.v = rng.uniform(0, 1, rates.size) * p.v_theta * 1e3 * mV
+    drive = Equations(eq.HETEROGENEOUS_DRIVE) if heterogeneous else eq.CONSTANT_DRIVE
+    inputs = b.neurons(rates.size, eq.membrane(eq.INPUT_MEMBRANE, "tau_in", v.noise) + drive,
+                       eq.RESET if v.noise else eq.INPUT_RESET, "input_neurons", "euler" if v.noise else "exact")
+    setattr(inputs, "v_set" if heterogeneous else "v_drive", eq.input_drive(rates, p.tau_in, p.v_theta) * 1e3 * mV)
+    b.adapt(inputs, p.input_rate)
+    inputs.v = b.rng.uniform(0, 1, rates.size) * p.v_theta * 1e3 * mV
     return inputs
 
 
-def _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng, variability, spread):
+def _score_pathway(k, key_present, pairs, inputs, input_gain, b):
     """Dendrites (one per pair, index = pair; silent for padding keys), their key synapses from the
     row's input neurons, and the score neurons (pair, member) -> index pair * n_score + member."""
+    p, h = b.p, b.homeostasis
     D, P = k.shape[2], p.n_score
     # The dendrites decay after the somata have read them (order=1), so the somata sample u right
     # after the synaptic jumps, where its time-step mean equals the continuous-time mean.
-    dendrites = NeuronGroup(pairs.count, eq.membrane(eq.DENDRITE_MEMBRANE, "tau_d", variability.noise),
-                            method="euler", order=1, name="dendrites")
-    dendrites.key_present = key_present[pairs.key].astype(np.float64)
+    membrane = eq.DENDRITE_MEMBRANE if h is None else dendrite_membrane(h)
+    dendrites = NeuronGroup(pairs.count, eq.membrane(membrane, "tau_d", b.variability.noise), method="euler",
+                            order=1, name="dendrites")
+    dendrites.key_present = 1.0 if b.calibrating else key_present[pairs.key].astype(np.float64)
+    if h is not None:
+        draw(dendrites, "slope_factor", b.spread["delta_u"])
+        b.adapt(dendrites)
     pair, i_, s_ = np.meshgrid(np.arange(pairs.count), np.arange(D), np.arange(2), indexing="ij")
     sign = 1.0 - 2.0 * s_
-    h, j = pairs.head[pair], pairs.key[pair]
-    slope = variability.spread(spread, pairs.count, "delta_u")[pair]
-    weight = (sign * k[h, j, i_] / (np.sqrt(D) * input_gain[h] * p.tau_d) * p.delta_u / slope).ravel()
+    heads, j = pairs.head[pair], pairs.key[pair]
+    weight = (sign * k[heads, j, i_] / (np.sqrt(D) * input_gain[heads] * p.tau_d) * p.delta_u).ravel()
     source, target = ((pairs.row[pair] * D + i_) * 2 + s_).ravel(), pair.ravel()
-    if variability.dale:
-        relays, relay_synapses = _inhibitory_relays(inputs, p, variability, spread)
+    on_pre = eq.KEY_SYNAPSE_ON_PRE if h is None else eq.SCALED_SYNAPSE_ON_PRE
+    if b.variability.dale:
+        relays, relay_synapses = _inhibitory_relays(inputs, b)
         keys = [relays, relay_synapses,
-                _key_synapses(inputs, dendrites, source, target, weight, weight > 0, "key_synapses"),
-                _key_synapses(relays, dendrites, source, target, weight, weight < 0, "inhibitory_key_synapses")]
+                _key_synapses(inputs, dendrites, source, target, weight, weight > 0, on_pre, "key_synapses"),
+                _key_synapses(relays, dendrites, source, target, weight, weight < 0, on_pre,
+                              "inhibitory_key_synapses")]
     else:
-        keys = [_key_synapses(inputs, dendrites, source, target, weight, np.ones(weight.size, bool), "key_synapses")]
-    scores = NeuronGroup(pairs.count * P, eq.membrane(eq.SCORE_MEMBRANE, "tau_in", variability.noise),
-                         threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET, method="euler", name="score_neurons")
-    rate = variability.spread(spread, pairs.count * P, "r_score")
-    threshold = variability.spread(spread, pairs.count * P, "threshold")
-    scores.gain = rate / threshold
+        keys = [_key_synapses(inputs, dendrites, source, target, weight, np.ones(weight.size, bool), on_pre,
+                              "key_synapses")]
+    soma = eq.SCORE_MEMBRANE if h is None else eq.SCORE_SOMA
+    scores = b.neurons(pairs.count * P, eq.membrane(soma, "tau_in", b.variability.noise), eq.BOUNDED_RESET,
+                       "score_neurons", "euler", rate_factor=True)
+    if h is None:
+        scores.gain = 1.0
+    b.adapt(scores, p.r_score)
     scores.current = linked_var(dendrites, "current", index=np.arange(pairs.count * P) // P)
-    scores.v = rng.uniform(0, 1, pairs.count * P) * p.v_theta * 1e3 * mV
+    scores.v = b.rng.uniform(0, 1, pairs.count * P) * p.v_theta * 1e3 * mV
     return dendrites, keys, scores
 
 
-def _key_synapses(sources, dendrites, source, target, weight, chosen, name):
+def _key_synapses(sources, dendrites, source, target, weight, chosen, on_pre, name):
     """Key synapses source[chosen] -> dendrite target[chosen] with weight[chosen] (volts)."""
-    synapses = Synapses(sources, dendrites, eq.STATIC_SYNAPSE, on_pre=eq.KEY_SYNAPSE_ON_PRE, name=name)
+    synapses = Synapses(sources, dendrites, eq.STATIC_SYNAPSE, on_pre=on_pre, name=name)
     synapses.connect(i=source[chosen], j=target[chosen])
     synapses.w = weight[chosen] * 1e3 * mV
     return synapses
 
 
-def _inhibitory_relays(inputs, p, variability, spread):
+def _inhibitory_relays(inputs, b):
     """Dale's law: one inhibitory neuron per input neuron, fired once by each of its spikes (it starts
-    half a threshold below, and each spike adds one threshold, divided by its threshold factor)."""
-    v_theta = p.v_theta * 1e3 * mV
-    relays = _integrators(len(inputs), variability, "inhibitory_neurons")
+    half a threshold below, and each spike adds one threshold, times its gain)."""
+    v_theta = b.p.v_theta * 1e3 * mV
+    relays = b.integrators(len(inputs), "inhibitory_neurons")
+    b.adapt(relays, b.p.input_rate)
     relays.v = 0.5 * v_theta
-    relay_synapses = Synapses(inputs, relays, eq.STATIC_SYNAPSE, on_pre=eq.TRIPARTITE_SYNAPSE_ON_PRE,
-                              name="relay_synapses")
+    relay_synapses = Synapses(inputs, relays, eq.STATIC_SYNAPSE, on_pre=b.gained_on_pre, name="relay_synapses")
     relay_synapses.connect(j="i")
-    relay_synapses.w = v_theta / variability.spread(spread, len(inputs), "threshold")
+    relay_synapses.w = v_theta
     return relays, relay_synapses
 
 
-def _astrocytes(pairs, dendrites, scores, astrocyte, model, p, variability, spread):
+def _astrocytes(pairs, dendrites, scores, astrocyte, model, b):
     """One astrocyte per row, closing the loop that normalises it (:mod:`spiking_attn.circuits.astrocytes`):
-    the row's score neurons release onto it, and its depression shunts the row's dendrites."""
+    the row's score neurons release onto it, and its depression shunts the row's dendrites. While calibrating
+    the astrocytes are held at rest (the integral controller, blocked; nothing is transmitted)."""
+    p, h = b.p, b.homeostasis
     set_point = p.set_point(pairs.keys)
-    astrocytes, on_release = model.group(set_point, p, astrocyte)
+    model = default_astrocyte_model(DEFAULT_MODEL) if b.calibrating else model
+    astrocytes, on_release = model.group(set_point, p, astrocyte and not b.calibrating)
     astrocytes.resting_normaliser = set_point / (p.n_score * p.r_score)
     dendrites.depression = linked_var(astrocytes, "depression", index=pairs.row)
     objects = [astrocytes]
     if astrocyte:
-        release_to_astrocyte = Synapses(scores, astrocytes, eq.RELEASE_SYNAPSE, on_pre=on_release,
+        learning = None if h is None else h.learning("gain")
+        if learning is not None:
+            on_release += "\n" + eq.PRESYNAPTIC_HOMEOSTASIS.format(learning=learning)
+        model_equations = eq.RELEASE_SYNAPSE if h is None else eq.HETEROGENEOUS_RELEASE
+        release_to_astrocyte = Synapses(scores, astrocytes, model_equations, on_pre=on_release,
                                         name="release_to_astrocyte")
         release_to_astrocyte.connect(i=np.arange(len(scores)), j=np.repeat(pairs.row, p.n_score))
-        release_to_astrocyte.spread = variability.spread(spread, len(scores), "release_quantum")
+        if h is None:
+            release_to_astrocyte.spread = 1.0
+        else:
+            draw(release_to_astrocyte, "quantum_factor", b.spread["release_quantum"])
+            b.adapt(release_to_astrocyte)
         objects.append(release_to_astrocyte)
     return objects
 
 
-def _integrators(size, variability, name):
-    """Integrate-and-fire somata without leak (with membrane noise if asked)."""
-    model = eq.NOISY_INTEGRATOR_NEURON if variability.noise else eq.INTEGRATOR_NEURON
-    return NeuronGroup(size, model, threshold=eq.THRESHOLD, reset=eq.BOUNDED_RESET, method="euler", name=name)
-
-
-def _readout(v, pairs, scores, value_gain, p, rng, variability, spread):
+def _readout(v, pairs, scores, value_gain, b):
     """Attention neurons (index = pair) behind the tripartite synapses, and output neurons
     (row, d, on/off) -> index (row Dv + d) 2 + sign, fed by attention (row, j) with weight
-    v_theta c max(+-v_jd, 0) (each weight divided by its target's threshold factor)."""
+    v_theta c max(+-v_jd, 0) (while calibrating, v_theta from every attention neuron of the row)."""
+    p = b.p
     v_theta = p.v_theta * 1e3 * mV
-    attention = _integrators(pairs.count, variability, "attention_neurons")
-    attention.v = rng.uniform(0, 1, pairs.count) * v_theta
-    tripartite = Synapses(scores, attention, eq.STATIC_SYNAPSE, on_pre=eq.TRIPARTITE_SYNAPSE_ON_PRE,
-                          name="tripartite_synapses")
+    attention = b.integrators(pairs.count, "attention_neurons")
+    attention.v = b.rng.uniform(0, 1, pairs.count) * v_theta
+    tripartite = Synapses(scores, attention, eq.STATIC_SYNAPSE, on_pre=b.gained_on_pre, name="tripartite_synapses")
     tripartite.connect(i=np.arange(len(scores)), j=np.arange(len(scores)) // p.n_score)
     w_att = p.attention_rate(pairs.keys) / p.set_point(pairs.keys)
-    threshold = variability.spread(spread, pairs.count, "threshold")
-    tripartite.w = np.repeat(w_att[pairs.row] / threshold, p.n_score) * v_theta
+    tripartite.w = np.repeat(w_att[pairs.row], p.n_score) * v_theta
+    # Set points: a pair at rest fires its n_score score neurons at r_score each.
+    b.adapt(attention, (w_att * p.n_score * p.r_score)[pairs.row])
     rows, Dv = pairs.keys.size, v.shape[2]
-    outputs = _integrators(rows * Dv * 2, variability, "output_neurons")
-    outputs.v = rng.uniform(0, 1, rows * Dv * 2) * v_theta
+    outputs = b.integrators(rows * Dv * 2, "output_neurons")
+    b.adapt(outputs, np.repeat(w_att * p.n_score * p.r_score * pairs.keys, Dv * 2))
+    outputs.v = b.rng.uniform(0, 1, rows * Dv * 2) * v_theta
     pair, d_, s_ = np.meshgrid(np.arange(pairs.count), np.arange(Dv), np.arange(2), indexing="ij")
-    h, j = pairs.head[pair], pairs.key[pair]
-    values = Synapses(attention, outputs, eq.STATIC_SYNAPSE, on_pre=eq.VALUE_SYNAPSE_ON_PRE, name="value_synapses")
+    heads, j = pairs.head[pair], pairs.key[pair]
+    values = Synapses(attention, outputs, eq.STATIC_SYNAPSE, on_pre=b.gained_on_pre, name="value_synapses")
     values.connect(i=pair.ravel(), j=((pairs.row[pair] * Dv + d_) * 2 + s_).ravel())
-    threshold = variability.spread(spread, rows * Dv * 2, "threshold").reshape(rows, Dv, 2)
-    values.w = (value_gain[h] * eq.on_off(v)[h, j, d_, s_] / threshold[pairs.row[pair], d_, s_]).ravel() * v_theta
+    weight = np.ones(pair.size) if b.calibrating else (value_gain[heads] * eq.on_off(v)[heads, j, d_, s_]).ravel()
+    values.w = weight * v_theta
     return attention, [tripartite, values], outputs
 
 
+def _homeostasis_objects(dendrites, scores, b):
+    """The calibration's reference afferent and the back-propagation that synaptic scaling reads (those the
+    rules need)."""
+    h = b.homeostasis
+    if h is None:
+        return []
+    objects = reference_afferent(dendrites, b.p, h) if h.calibrating else []
+    back = back_propagation(scores, dendrites, b.p.n_score, h)
+    return objects + ([back] if back is not None else [])
+
+
+def _monitors(inputs, scores, attention, outputs, astrocytes, b):
+    """The spike monitors the decoder reads and the astrocytes' trace (none while calibrating: a calibration
+    leaves only its adapted state)."""
+    if b.calibrating:
+        return {}
+    return {
+        "input": SpikeMonitor(inputs, name="input_spikes"),
+        "score": SpikeMonitor(scores, name="score_spikes"),
+        "attention": SpikeMonitor(attention, name="attention_spikes"),
+        "output": SpikeMonitor(outputs, name="output_spikes"),
+        "astrocyte": StateMonitor(astrocytes[0], "inverse_normaliser", record=True, name="astrocyte_trace"),
+    }
+
+
 def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, seed=0, duration=READ_WINDOW,
-                       causal=False, astrocyte_model=None, variability=Variability()):
+                       causal=False, astrocyte_model=None, variability=Variability(), homeostasis=None):
     """Build the Brian2 network of a softmax head for ``problem``.
 
     Parameters
@@ -492,7 +646,8 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         normalised.
     seed : int
         Seed of the initial membrane potentials (phases), drawn here with NumPy so that every
-        target starts from the same state.
+        target starts from the same state; in a heterogeneous head also Brian2's seed, from which the
+        compiled code draws the heterogeneous factors.
     duration : float
         Read window (s), after the astrocyte model's settling time.
     causal : bool
@@ -501,38 +656,47 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         The row's astrocyte (:mod:`spiking_attn.circuits.astrocytes`) with its parameters: the
         integral controller (default), or a calcium astrocyte as the loop's sensor.
     variability : Variability
-        Membrane noise, heterogeneity (drawn from the seed's second stream), Poisson inputs and
-        Dale's law.
+        Membrane noise, heterogeneity, Poisson inputs and Dale's law.
+    homeostasis : Homeostasis, optional
+        The heterogeneous head's adaptation (:mod:`spiking_attn.circuits.homeostasis`): its calibration
+        (``calibrate`` > 0: this network is the calibration, driven by no problem) or its calibrated state.
+        None (only without heterogeneity): every neuron identical, nothing adapts.
 
     Returns
     -------
     SoftmaxHead
     """
     p = parameters
+    if homeostasis is None and variability.heterogeneity > 0:
+        homeostasis = Homeostasis()  # heterogeneous and uncalibrated
+    if homeostasis is not None:
+        brian2_seed(seed)
     astrocyte_model = astrocyte_model or default_astrocyte_model(DEFAULT_MODEL)
     q, k, v = problem.per_head()
-    rng = np.random.default_rng(seed)
-    spread = np.random.default_rng([HETEROGENEITY_STREAM, seed])
+    b = _Builder(p, np.random.default_rng(seed), variability, homeostasis)
     pairs = Pairs.of(problem.heads, problem.tokens, problem.key_tokens, causal)
     input_gain = _gains(np.abs(q).max(axis=(1, 2)), p.input_rate)
     value_gain = _gains(np.abs(v).max(axis=(1, 2)), 1.0)
-    inputs = _input_neurons(q, input_gain, p, rng, variability, spread)
+    inputs = _input_neurons(q, input_gain, b)
     key_present = np.ones(problem.key_tokens, dtype=bool) if problem.key_mask is None else problem.key_mask
-    dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, p, rng, variability, spread)
-    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, p, variability, spread)
-    attention, synapses, outputs = _readout(v, pairs, scores, value_gain, p, rng, variability, spread)
-    monitors = {
-        "input": SpikeMonitor(inputs, name="input_spikes"),
-        "score": SpikeMonitor(scores, name="score_spikes"),
-        "attention": SpikeMonitor(attention, name="attention_spikes"),
-        "output": SpikeMonitor(outputs, name="output_spikes"),
-        "astrocyte": StateMonitor(astrocytes[0], "inverse_normaliser", record=True, name="astrocyte_trace"),
-    }
+    dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, b)
+    # The release synapses draw their quanta last: a head without them draws the others' factors alike.
+    attention, synapses, outputs = _readout(v, pairs, scores, value_gain, b)
+    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, b)
+    monitors = _monitors(inputs, scores, attention, outputs, astrocytes, b)
     network = Network(inputs, dendrites, *keys, scores, *astrocytes, attention, *synapses, outputs,
-                      *monitors.values())
+                      *_homeostasis_objects(dendrites, scores, b), *monitors.values())
     return SoftmaxHead(network=network, problem=problem, parameters=p, astrocyte=astrocyte,
                        astrocyte_model=astrocyte_model, variability=variability, causal=causal, pairs=pairs,
-                       input_gain=input_gain, value_gain=value_gain, read_seconds=duration, monitors=monitors)
+                       input_gain=input_gain, value_gain=value_gain, read_seconds=duration, monitors=monitors,
+                       homeostasis=homeostasis, seed=seed)
+
+
+def calibration_problem(heads, query_tokens, key_tokens, dim, value_dim):
+    """The calibration's arrays: a problem of the network's shape whose queries, keys and values are all 0
+    (the calibration drives the input neurons and the value synapses itself; no problem enters it)."""
+    return Problem(q=np.zeros((heads, query_tokens, dim)), k=np.zeros((heads, key_tokens, dim)),
+                   v=np.zeros((heads, key_tokens, value_dim)), name="calibration")
 
 
 # --- the kind: what the run layer and the front ends know of the softmax head -----------------------
@@ -546,16 +710,46 @@ def _settled(options, parameters):
     return replace(parameters, settle=options.settle), model.with_settle(options.settle)
 
 
-def _build(problem, options, parameters):
+def _homeostasis(options, state=None):
+    """The head's homeostasis for a problem: None for an identical, unadapted head."""
+    if options.heterogeneity == 0 and state is None and options.plasticity == 0:
+        return None
+    return Homeostasis(state=state, plasticity=options.plasticity)
+
+
+def _build(problem, options, parameters, calibration=None):
     parameters, model = _settled(options, parameters)
     return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
                               duration=options.duration, causal=options.causal, astrocyte_model=model,
-                              variability=Variability.from_options(options))
+                              variability=Variability.from_options(options),
+                              homeostasis=_homeostasis(options, calibration))
+
+
+def _build_calibration(problem, options, parameters):
+    """The calibration of the network that would run ``problem``: its shape, not its arrays."""
+    blank = calibration_problem(problem.heads, problem.tokens, problem.key_tokens, problem.dim, problem.value_dim)
+    return build_softmax_head(blank, parameters, seed=options.seed, duration=options.calibrate, causal=options.causal,
+                              variability=Variability.from_options(options),
+                              homeostasis=Homeostasis(calibrate=options.calibrate))
+
+
+def _network_identity(problem, options, parameters):
+    """What a calibrated state belongs to: everything that shapes the network and its drawn factors (its
+    shape, seed, heterogeneity, variability, parameters and target), not the problem's arrays."""
+    return {"network": KIND.name, "heads": problem.heads, "query_tokens": problem.tokens,
+            "key_tokens": problem.key_tokens, "dim": problem.dim, "value_dim": problem.value_dim,
+            "causal": options.causal, "seed": options.seed, "heterogeneity": options.heterogeneity,
+            "heterogeneous": options.heterogeneous, "membrane_noise": options.membrane_noise,
+            "input_spikes": options.input_spikes, "dale": options.dale, "target": options.target,
+            "parameters": {name: value for name, value in asdict(parameters).items() if name != "settle"},
+            "rules": rules_digest()}
 
 
 def _check_options(options):
     if options.duration < MIN_DURATION:
         raise InputError(f"duration {options.duration:g} s is shorter than 1 ms; nothing could be counted")
+    if options.calibrate is not None and options.calibration is not None:
+        raise InputError("--calibrate and --calibration exclude each other: calibrate now, or use a saved calibration")
     if not options.astrocyte and not default_astrocyte_model(options.astrocyte_model).blockable:
         raise InputError(f"--astrocyte-model {options.astrocyte_model} needs --astrocyte on: with the astrocytes "
                          "off there is no loop for it to sense")
@@ -576,4 +770,5 @@ KIND = CircuitKind(
     size=_size,
     build=_build,
     figure=attention_figure,
+    calibration=Calibrator(identity=_network_identity, build=_build_calibration),
 )
