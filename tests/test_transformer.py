@@ -59,3 +59,15 @@ def test_spiking_transformer_keeps_the_embeddings(tmp_path, capsys):
         cosines = (exact * spiking).sum(axis=1) / np.linalg.norm(spiking, axis=1)
         np.testing.assert_allclose(cosines, summary["embedding_cosine"])
     assert (out / "transformer.png").stat().st_size > 0 and (out / "layers.csv").stat().st_size > 0
+
+
+def test_transformer_layers_share_one_calibrated_network(tmp_path):
+    """With heterogeneity and --calibrate the first layer run calibrates its length bucket's network and
+    every later layer reuses that calibration (numpy target, short phases: the options' path, not accuracy)."""
+    out = tmp_path / "transformer"
+    assert main(["transformer", "--text", "A cat sat on the mat.", "--layers", "0,5", "--target", "numpy",
+                 "--heterogeneity", "0.1", "--calibrate", "0.2", "--duration", "0.05", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["heterogeneity"] == 0.1 and summary["settings"]["calibrate"] == 0.2
+    assert [run["calibration"] for run in summary["runs"]] == ["calibrated in this run",
+                                                               "reused (stored for this network)"]
