@@ -70,7 +70,7 @@ def option_figure(done, x, hue, tables):
                                 squeeze=False)
     slopes = []
     numeric = _numeric(done[x])
-    categories = sorted(done[x].astype(str).unique())
+    categories = sorted({str(value) for value in done[x]})  # str() of each: NaN too (pandas' astype(str) keeps it)
     for ax, (metric, stats) in zip(axes[0], tables.items()):
         law = numeric and is_law(stats[x], stats[f"{metric}_mean"])
         groups = stats.groupby(hue, dropna=False) if hue else [((), stats)]

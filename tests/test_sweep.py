@@ -187,6 +187,21 @@ def test_report_fits_the_slope_of_a_law_with_seeds_as_error_bars(tmp_path):
         spiking_attn.report.write_report(str(tmp_path))
 
 
+def test_report_takes_grids_that_leave_an_option_out(tmp_path):
+    """Two [[grid]] blocks, one without ``duration`` (NaN in the table) beside a text option: a figure for each."""
+    from spiking_attn.sweep import MARKER
+
+    rows = [{"point": f"a{i}", "status": "done", "duration": d, "factor": "all", "row_tv_mean": 0.01 / d}
+            for i, d in enumerate((0.5, 1.0, 2.0))]
+    rows += [{"point": f"b{i}", "status": "done", "duration": None, "factor": f, "row_tv_mean": 0.01}
+             for i, f in enumerate(("slope", "gain"))]
+    pd.DataFrame(rows).to_parquet(tmp_path / "runs.parquet")
+    (tmp_path / MARKER).write_text(json.dumps({"tool": "spiking-attn", "grid_options": ["duration", "factor"],
+                                               "metrics": ["row_tv_mean"]}))
+    spiking_attn.report.write_report(str(tmp_path))
+    assert (tmp_path / "report-duration.png").exists() and (tmp_path / "report-factor.png").exists()
+
+
 def test_a_failing_point_is_recorded_and_does_not_stop_the_sweep(tmp_path):
     for seed in (0, 1):
         assert main(["problem", str(tmp_path / f"p{seed}.npz"), "--tokens", "4", "--dim", "4", "--seed",
