@@ -21,8 +21,10 @@ LAW_MIN_RANGE = 4.0
 
 
 def is_law(x, y):
-    """Whether y against x is plotted log-log with a fitted slope (see the module docstring)."""
+    """Whether y against x is plotted log-log with a fitted slope (see the module docstring); points where x
+    is undefined (a grid that leaves the option out) take no part."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(x)]
     return (len(np.unique(x)) >= LAW_MIN_VALUES and np.all(x > 0) and np.all(y > 0)
             and x.max() / x.min() >= LAW_MIN_RANGE)
 

@@ -198,8 +198,9 @@ def test_report_takes_grids_that_leave_an_option_out(tmp_path):
     pd.DataFrame(rows).to_parquet(tmp_path / "runs.parquet")
     (tmp_path / MARKER).write_text(json.dumps({"tool": "spiking-attn", "grid_options": ["duration", "factor"],
                                                "metrics": ["row_tv_mean"]}))
-    spiking_attn.report.write_report(str(tmp_path))
+    _, slopes = spiking_attn.report.write_report(str(tmp_path))
     assert (tmp_path / "report-duration.png").exists() and (tmp_path / "report-factor.png").exists()
+    assert [(s["x"], s["line"], round(s["slope"], 6)) for s in slopes] == [("duration", "factor=all", -1.0)]
 
 
 def test_a_failing_point_is_recorded_and_does_not_stop_the_sweep(tmp_path):
