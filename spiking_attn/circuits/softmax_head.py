@@ -532,8 +532,12 @@ def _score_pathway(k, key_present, pairs, inputs, input_gain, b):
 
 
 def _key_synapses(sources, dendrites, source, target, weight, chosen, on_pre, name):
-    """Key synapses source[chosen] -> dendrite target[chosen] with weight[chosen] (volts)."""
+    """Key synapses source[chosen] -> dendrite target[chosen] with weight[chosen] (volts); none where nothing
+    is chosen (Dale's inhibitory pathway of keys without a negative weight, as in the calibration's)."""
     synapses = Synapses(sources, dendrites, eq.STATIC_SYNAPSE, on_pre=on_pre, name=name)
+    if not chosen.any():
+        synapses.connect(False)  # connected, to nothing
+        return synapses
     synapses.connect(i=source[chosen], j=target[chosen])
     synapses.w = weight[chosen] * 1e3 * mV
     return synapses
