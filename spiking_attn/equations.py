@@ -187,7 +187,7 @@ KEY_SYNAPSE_ON_PRE = "u_post += w"
 NORM_SYNAPSE_ON_PRE = "n_post += w"
 
 TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w"
-# spread: the synapse's release quantum relative to the nominal (1 unless the robustness study spreads it).
+# spread: the synapse's release quantum relative to the nominal (1; HETEROGENEOUS_RELEASE spreads and adapts it).
 RELEASE_SYNAPSE = Equations("spread : 1 (constant)")
 # The normalisers of the random-feature network write their gate onto every synapse they act
 # on: Synapses acting on Synapses.

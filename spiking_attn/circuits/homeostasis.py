@@ -143,7 +143,7 @@ def schedule(seconds, p):
             "reference": TimedArray((times >= half).astype(float), dt=p.schedule_step * second)}
 
 
-def neuron_equations(equations, homeostasis, rate_factor=False):
+def neuron_equations(equations, rate_factor=False):
     """A neuron's equations with its heterogeneity and excitability (``rate_factor``: its r_score is drawn too)."""
     extra = eq.HETEROGENEOUS_NEURON.format(rate_factor="rate_factor" if rate_factor else "1")
     if rate_factor:

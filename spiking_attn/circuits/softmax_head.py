@@ -439,7 +439,7 @@ class _Builder:
         """A NeuronGroup; in a heterogeneous head with its drawn factors, gain and intrinsic plasticity."""
         h = self.homeostasis
         if h is not None:
-            equations, reset = neuron_equations(equations, h, rate_factor), neuron_reset(reset, h)
+            equations, reset = neuron_equations(equations, rate_factor), neuron_reset(reset, h)
         group = NeuronGroup(size, equations, threshold=threshold, reset=reset, method=method, name=name)
         if h is not None:
             if rate_factor:
