@@ -48,7 +48,7 @@ class HomeostasisParameters:
     tau_homeostasis : float
         Time constant of every rule's integral controller (s) at learning rate 1.
     clip_step : float
-        Largest change of log(excitability) or log(scaling) at one spike.
+        Largest change of log(excitability) at one spike (intrinsic plasticity after a long silence).
     release_step : float
         Fraction of the distance to the set point quantum a release synapse moves at each release.
     reference_score : float
@@ -114,6 +114,11 @@ class Homeostasis:
         if self.calibrating:
             namespace.update(schedule(self.calibrate, p), reference_rate=p.reference_rate * Hz)
         return namespace
+
+
+def calibrating(homeostasis):
+    """Whether ``homeostasis`` (a :class:`Homeostasis`, or None for an identical head) is a calibration's."""
+    return homeostasis is not None and homeostasis.calibrating
 
 
 def rules_digest():

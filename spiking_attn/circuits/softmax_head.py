@@ -41,6 +41,7 @@ from .homeostasis import (
     adapt,
     back_propagation,
     calibrated_state,
+    calibrating,
     dendrite_membrane,
     draw,
     neuron_equations,
@@ -334,7 +335,7 @@ class SoftmaxHead(Circuit):
     @property
     def calibrating(self):
         """Whether this network is a calibration (:mod:`spiking_attn.circuits.homeostasis`)."""
-        return self.homeostasis is not None and self.homeostasis.calibrating
+        return calibrating(self.homeostasis)
 
     @property
     def settle(self):
@@ -428,7 +429,7 @@ class _Builder:
 
     @property
     def calibrating(self):
-        return self.homeostasis is not None and self.homeostasis.calibrating
+        return calibrating(self.homeostasis)
 
     @property
     def spread(self):
