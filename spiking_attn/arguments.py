@@ -12,6 +12,8 @@ import sys
 from .circuits import circuit_kinds
 from .errors import InputError
 from .experiment import RUN_OPTIONS, check_network_size, resolve_options
+from .memory import OPTIONS as MEMORY_OPTIONS
+from .memory import memory_options
 from .problems import OPTIONS as PROBLEM_OPTIONS
 from .problems import load_problem, random_problem
 
@@ -50,10 +52,15 @@ def add_run_arguments(parser, output=True):
     for kind in circuit_kinds():
         add_options(parser.add_argument_group(f"--network {kind.name} only"), kind.options)
     if output:
-        parser.add_argument("--out", metavar="DIR", help="results folder (default results/run-<date>-<time>)")
-        parser.add_argument("--overwrite", action="store_true",
-                            help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
+        add_output_arguments(parser, "run")
     return parser
+
+
+def add_output_arguments(parser, command):
+    """``--out DIR`` (default results/COMMAND-<date>-<time>) and ``--overwrite``."""
+    parser.add_argument("--out", metavar="DIR", help=f"results folder (default results/{command}-<date>-<time>)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
 
 
 def run_parser():
@@ -126,3 +133,22 @@ def run_problems(args, options):
                            key_tokens=problem.key_tokens)
     scale = settings["scale"]
     return [problem.scaled(scale) for problem in problems] if scale != 1 else problems
+
+
+def add_memory_arguments(parser, output=True):
+    """The flags of ``spiking-attn memory``: its options and (``output``) the output folder."""
+    add_options(parser, MEMORY_OPTIONS)
+    if output:
+        add_output_arguments(parser, "memory")
+    return parser
+
+
+def memory_parser():
+    """A parser of ``spiking-attn memory``'s arguments alone (what a memory sweep point is)."""
+    return add_memory_arguments(Parser(prog="spiking-attn memory"), output=False)
+
+
+def memory_arguments(args):
+    """The checked :class:`~spiking_attn.memory.MemoryOptions` of parsed ``memory`` arguments."""
+    return memory_options(**{option.name: option.from_command_line(getattr(args, option.name))
+                             for option in MEMORY_OPTIONS})

@@ -8,6 +8,8 @@
     spiking-attn extract --text TEXT [--model DIR] [--layer L] [--head H] --out FILE.npz [--overwrite]
     spiking-attn transformer (--text TEXT [TEXT ...] | --texts FILE) [--model DIR] [--layers all|0,3]
                              [--duration SEC] [--target T] [--seed S] [--cache-dir DIR] [--out DIR] [--overwrite]
+    spiking-attn memory [--patterns random|digits|FILE.npz] [--count P] [--size N] [--cues C] [--cue-noise F]
+                        [--beta-gain G] [--seed S] [--target T] [--cache-dir DIR] [--out DIR] [--overwrite]
 
 The flags of ``run`` are derived from the option declarations (:mod:`spiking_attn.arguments`).
 Options that do not apply to the chosen network or target are refused. ``--overwrite`` replaces
@@ -111,7 +113,7 @@ def _extract_parser(commands):
 
 
 def _transformer_parser(commands):
-    from .arguments import add_options
+    from .arguments import add_options, add_output_arguments
     from .experiment import RUN_OPTIONS
     from .transformer import READ_SECONDS, SETTLE
 
@@ -128,13 +130,21 @@ def _transformer_parser(commands):
     transformer.add_argument("--layers", default="all", help="'all' (default) or layers such as 0,3")
     add_options(transformer, [option for option in RUN_OPTIONS if option.name in TRANSFORMER_OPTIONS],
                 {"duration": {f"each layer's network, after {SETTLE:g} s of settling": READ_SECONDS}})
-    transformer.add_argument("--out", metavar="DIR", help="results folder (default results/transformer-<date>-<time>)")
-    transformer.add_argument("--overwrite", action="store_true",
-                             help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
+    add_output_arguments(transformer, "transformer")
+
+
+def _memory_parser(commands):
+    from .arguments import add_memory_arguments
+
+    add_memory_arguments(commands.add_parser(
+        "memory", help="an associative memory in spikes: store patterns, retrieve them from corrupted cues",
+        description="Store patterns in the spiking associative memory (the softmax head with keys = values = the "
+                    "patterns, its outputs fed back as its query), retrieve each from a corrupted cue by the "
+                    "network's closed loop, and compare with its rate model and a Hopfield network."))
 
 
 SUBCOMMANDS = (_run_parser, _sweep_parser, _report_parser, _cache_parser, _problem_parser, _extract_parser,
-               _transformer_parser)
+               _transformer_parser, _memory_parser)
 
 
 def build_parser():
@@ -329,6 +339,31 @@ def command_transformer(args):
     return 0
 
 
+def command_memory(args):
+    from .arguments import memory_arguments
+    from .memory import run_memory, write_memory
+    from .output import result_folder
+
+    options = memory_arguments(args)
+    out_dir = args.out or time.strftime("results/memory-%Y%m%d-%H%M%S")
+    with result_folder(out_dir, "memory", overwrite=args.overwrite) as staging:
+        result = run_memory(options)
+        write_memory(result, staging)
+    s = result.summary
+    spiking = options.spiking
+    in_spikes = f"{s['retrieval_accuracy']:.3f} in spikes, " if spiking else ""
+    print(f"{s['patterns']} patterns of {s['size']}, {s['cues']} cues with {options.cue_noise:g} flipped: retrieval "
+          f"accuracy {in_spikes}{s['rate_model_accuracy']:.3f} in the rate model"
+          + (f" (agreement {s['rate_model_agreement']:.3f})" if spiking else "")
+          + f", Hopfield {s['hopfield_accuracy']:.3f}")
+    if spiking:
+        reused = " (reused build)" if s["reused_build"] else ""
+        print(f"simulated {s['simulated_seconds_per_cue']:g} s per cue (all cues at once); build "
+              f"{s['build_seconds']:.1f} s{reused}, run {s['run_seconds']:.1f} s")
+    print(f"results: {out_dir}/ (summary.json, rows.csv, memory.npz, retrieval.png, energy.png)")
+    return 0
+
+
 def command_sweep(args):
     from .sweep import execute, load_config
 
@@ -357,7 +392,8 @@ def command_report(args):
 
 
 COMMANDS = {"run": command_run, "sweep": command_sweep, "report": command_report, "problem": command_problem,
-            "cache": command_cache, "extract": command_extract, "transformer": command_transformer}
+            "cache": command_cache, "extract": command_extract, "transformer": command_transformer,
+            "memory": command_memory}
 
 
 def main(argv=None):

@@ -184,6 +184,8 @@ INPUT_RESET = "v = v_drive * (v - v_theta) / (v_drive - v_theta)"
 
 STATIC_SYNAPSE = Equations("w : volt (constant)")
 KEY_SYNAPSE_ON_PRE = "u_post += w"
+# The associative memory's feedback: the output neurons drive the dendrites once the loop is closed (loop(t) = 1).
+LOOP_SYNAPSE_ON_PRE = "u_post += w * loop(t)"
 NORM_SYNAPSE_ON_PRE = "n_post += w"
 
 TRIPARTITE_SYNAPSE_ON_PRE = "v_post += w"

@@ -170,3 +170,55 @@ def feature_figure(result, raster_features=100):
     ax.legend(fontsize=8)
     figure.suptitle(_title(result))
     return figure
+
+
+def _image_shape(size):
+    """The most square rows x columns grid of ``size`` entries (8 x 8 for the digits)."""
+    rows = max(r for r in range(1, int(np.sqrt(size)) + 1) if size % r == 0)
+    return rows, size // rows
+
+
+def retrieval_figure(cues, sources, patterns, trajectory, model="spiking", shown=6, snapshots=6):
+    """Cue -> the memory's state over time (``model``: the spiking memory's decoded state, or the rate model's)
+    -> the pattern it was cued from, for the first ``shown`` cues (images of +-1 entries: white +1, black -1)."""
+    times, path = trajectory["times" if model == "spiking" else "rate_times"], trajectory[model]
+    picks = np.linspace(0, len(times) - 1, snapshots).round().astype(int)
+    shape = _image_shape(patterns.shape[1])
+    shown = min(shown, len(cues))
+    figure, axes = plt.subplots(shown, snapshots + 2, figsize=(1.3 * (snapshots + 2), 1.4 * shown + 0.4),
+                                squeeze=False)
+    for row in range(shown):
+        panels = [("cue", cues[row])] + [(f"{times[i] * 1e3:.0f} ms", path[i, row]) for i in picks] + [
+            (f"pattern {sources[row]}", patterns[sources[row]])]
+        for ax, (title, image) in zip(axes[row], panels):
+            ax.imshow(np.clip(image, -1, 1).reshape(shape), cmap="gray", vmin=-1, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title, fontsize=8)
+    what = "spiking memory: decoded state (10 ms bins)" if model == "spiking" else "rate model: state"
+    figure.suptitle(f"cue, {what} over time, stored pattern", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def energy_figure(trajectory, cue_seconds, shown=10):
+    """The energy E(x) = x . x / 2 - lse(beta Xi x) / beta of the decoded spiking state (solid) and of the rate
+    model (dashed) against time, for the first ``shown`` cues; the cue phase is shaded."""
+    figure, ax = plt.subplots(figsize=(7, 4))
+    colours = plt.cm.tab10(np.arange(shown) % 10)
+    spiking = "spiking_energy" in trajectory
+    for cue in range(min(shown, trajectory["rate_energy"].shape[1])):
+        if spiking:
+            ax.plot(trajectory["times"], trajectory["spiking_energy"][:, cue], color=colours[cue], lw=1)
+        ax.plot(trajectory["rate_times"], trajectory["rate_energy"][:, cue], color=colours[cue], lw=1, ls="--")
+    ax.axvspan(0, cue_seconds, color="0.9", zorder=0, label="cue (loop open)")
+    ax.set_xlim(0, trajectory["rate_times"][-1])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("energy E(x)")
+    if spiking:
+        ax.plot([], [], color="k", lw=1, label="spiking (decoded, 10 ms bins)")
+    ax.plot([], [], color="k", lw=1, ls="--", label="rate model")
+    ax.legend(fontsize=8)
+    ax.set_title("energy along retrieval, one colour per cue")
+    figure.tight_layout()
+    return figure

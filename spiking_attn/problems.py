@@ -9,7 +9,7 @@ import numpy as np
 from .errors import InputError
 from .option import Option
 from .output import apply_umask
-from .validation import checked_arrays
+from .validation import checked_arrays, read_npz
 
 # The options of the seeded random problem (`spiking-attn run` and `spiking-attn problem`); a circuit
 # may have its own default score_sd (its kind's ``defaults``).
@@ -176,25 +176,8 @@ def load_problem(path):
         If the file is missing, is not an npz archive, lacks one of the arrays,
         or the arrays fail :func:`validate`.
     """
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not an .npz file") from None
-    except (ValueError, OSError, EOFError) as error:
-        raise InputError(f"{path}: not a readable .npz file ({error.__class__.__name__})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise InputError(f"{path}: not an .npz archive (it holds a single array)")
-    with archive:
-        missing = [label for label in ("q", "k", "v") if label not in archive.files]
-        if missing:
-            raise InputError(f"{path}: missing array(s) {', '.join(missing)}; need q (T_q x D), k (T_k x D) and "
-                             "v (T_k x Dv)")
-        try:
-            q, k, v = archive["q"], archive["k"], archive["v"]
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-            raise InputError(f"{path}: an array cannot be read ({error.__class__.__name__})") from None
+    arrays = read_npz(path, ("q", "k", "v"), "need q (T_q x D), k (T_k x D) and v (T_k x Dv)")
+    q, k, v = arrays["q"], arrays["k"], arrays["v"]
     return validate(q, k, v, name=str(path))
 
 

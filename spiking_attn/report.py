@@ -54,8 +54,9 @@ def load_runs(folder):
 
 def summarise(done, x, hue, metric):
     """Mean, s.d. and count of ``metric`` over seeds, per value of ``x`` and each ``hue`` combination."""
-    table = done.groupby(hue + [x], dropna=False)[metric].agg(["mean", "std", "count"]).reset_index()
-    return table.rename(columns={"mean": f"{metric}_mean", "std": f"{metric}_sd", "count": "seeds"})
+    # named columns: an option may itself be called "count" (the memory's), which a plain agg would clash with
+    return done.groupby(hue + [x], dropna=False)[metric].agg(
+        **{f"{metric}_mean": "mean", f"{metric}_sd": "std", "seeds": "count"}).reset_index()
 
 
 def _label(hue, values):

@@ -11,6 +11,8 @@ A sweep is described by a TOML file (or the same structure as a dict)::
     [report]                   # optional: what `spiking-attn report` plots
     metrics = ["row_tv_mean", "output_rel_error"]
 
+A top-level ``command = "memory"`` sweeps ``spiking-attn memory`` instead (its options in [run] and [grid]).
+
 Option names are those of ``spiking-attn run`` without the dashes (``key-tokens`` or
 ``key_tokens``); a flag (``causal``) takes true or false, ``astrocyte`` true/false or "on"/"off",
 ``input`` one .npz file (relative paths are taken from the config file's folder). Several grids
@@ -45,15 +47,17 @@ from dataclasses import dataclass
 import pandas as pd
 import tomllib
 
-from .arguments import run_options, run_parser, run_problems
+from .arguments import memory_arguments, memory_parser, run_options, run_parser, run_problems
 from .errors import InputError
 from .experiment import RUN_OPTIONS
+from .memory import OPTIONS as MEMORY_OPTIONS
 from .output import SWEEP_MARKER as MARKER
 from .output import is_sweep_folder, write_json
 from .problems import OPTIONS as PROBLEM_OPTIONS
 from .version import __version__
 
 TABLES = ("run", "grid", "report")
+COMMANDS = ("run", "memory")  # what a sweep's points run: `spiking-attn run` (the default) or `memory`
 # Options of `spiking-attn run` that the sweep sets itself.
 MANAGED = {"out": "the sweep writes each point's folder itself",
            "overwrite": "the sweep replaces only its own points",
@@ -66,8 +70,10 @@ DEFAULT_METRICS = ("row_tv_mean", "output_rel_error", "run_seconds")
 INPUT = "input"  # `run --input`: a sweep point takes one .npz file
 
 
-def sweep_options():
-    """The options of ``spiking-attn run`` a sweep may set: name -> declaration (None for ``input``)."""
+def sweep_options(command="run"):
+    """The options of ``spiking-attn COMMAND`` a sweep may set: name -> declaration (None for run's ``input``)."""
+    if command == "memory":
+        return {option.name: option for option in MEMORY_OPTIONS if option.name not in MANAGED}
     return {INPUT: None, **{option.name: option for option in (*PROBLEM_OPTIONS, *RUN_OPTIONS)
                             if option.name not in MANAGED}}
 
@@ -81,11 +87,14 @@ class Point:
     options : dict
         Option name -> value, as in the config (``input`` made absolute).
     argv : tuple of str
-        The same as ``spiking-attn run`` arguments.
+        The same as ``spiking-attn COMMAND`` arguments.
+    command : str
+        What the point runs: ``run`` or ``memory``.
     """
 
     options: dict
     argv: tuple
+    command: str = "run"
 
     @property
     def key(self):
@@ -105,6 +114,7 @@ class Sweep:
     points: tuple
     grid_options: tuple
     metrics: tuple
+    command: str = "run"
 
 
 def _table(config, name, source):
@@ -132,7 +142,7 @@ def _grids(config, source):
     return grids
 
 
-def _option_name(name, options, source, table):
+def _option_name(name, options, source, table, command="run"):
     canonical = name.replace("-", "_")
     if canonical in MANAGED:
         raise InputError(f"{source}: option {name!r} in [{table}] cannot be swept: {MANAGED[canonical]}")
@@ -142,7 +152,7 @@ def _option_name(name, options, source, table):
         close = difflib.get_close_matches(canonical, list(options), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError(f"{source}: unknown option {name!r} in [{table}]{hint}; the options are those of "
-                         "`spiking-attn run`")
+                         f"`spiking-attn {command}`")
     return canonical
 
 
@@ -172,19 +182,22 @@ def _value(name, value, option, base, source):
     return value, option.argv(value)
 
 
-def _point(values, options, base, source):
+def _point(values, options, base, source, command):
     recorded, argv = {}, []
     for name, value in values.items():
         recorded[name], arguments = _value(name, value, options[name], base, source)
         argv += arguments
-    return Point(options=recorded, argv=tuple(argv))
+    return Point(options=recorded, argv=tuple(argv), command=command)
 
 
 def _check_point(point, parser, source):
-    """Parse and validate a point exactly as ``spiking-attn run`` would, before anything runs."""
+    """Parse and validate a point exactly as ``spiking-attn run`` (or ``memory``) would, before anything runs."""
     try:
         args = parser.parse_args(point.argv)
-        run_problems(args, run_options(args))
+        if point.command == "memory":
+            memory_arguments(args)
+        else:
+            run_problems(args, run_options(args))
     except InputError as error:
         raise InputError(f"{source}: point {point.label()}: {error}") from None
 
@@ -203,20 +216,24 @@ def _read_config(config, base):
             raise InputError(f"{source}: not valid TOML ({error})") from None
     if not isinstance(config, dict):
         raise InputError(f"{source}: a sweep config is a table with [run] and [grid]")
-    unknown = sorted(set(config) - set(TABLES))
+    unknown = sorted(set(config) - set(TABLES) - {"command"})
     if unknown:
         raise InputError(f"{source}: unknown table(s) {', '.join(unknown)}; a sweep config has [run], [grid] "
-                         "and optionally [report]")
+                         "and optionally [report] and command")
+    if config.get("command", "run") not in COMMANDS:
+        raise InputError(f"{source}: command must be one of {', '.join(COMMANDS)}, got {config['command']!r}")
     return config, source, base
 
 
 def _points(config, base, source):
     """Every point of the config's grids in grid order (each once), and the grid options' names."""
-    options = sweep_options()
-    fixed = {_option_name(name, options, source, "run"): value for name, value in _table(config, "run", source).items()}
+    command = config.get("command", "run")
+    options = sweep_options(command)
+    fixed = {_option_name(name, options, source, "run", command): value
+             for name, value in _table(config, "run", source).items()}
     grids, names = [], []
     for grid in _grids(config, source):
-        grid = {_option_name(name, options, source, "grid"): values for name, values in grid.items()}
+        grid = {_option_name(name, options, source, "grid", command): values for name, values in grid.items()}
         both = sorted(set(grid) & set(fixed))
         if both:
             raise InputError(f"{source}: option(s) {', '.join(both)} are in both [run] and [grid]")
@@ -225,7 +242,7 @@ def _points(config, base, source):
     points, seen = [], set()
     for grid in grids:
         for values in itertools.product(*grid.values()):
-            point = _point({**fixed, **dict(zip(grid, values))}, options, base, source)
+            point = _point({**fixed, **dict(zip(grid, values))}, options, base, source, command)
             if point.key not in seen:
                 seen.add(point.key)
                 points.append(point)
@@ -255,13 +272,15 @@ def load_config(config, base="."):
     """
     config, source, base = _read_config(config, base)
     points, names = _points(config, base, source)
-    parser = run_parser()
+    command = config.get("command", "run")
+    parser = memory_parser() if command == "memory" else run_parser()
     for point in points:
         _check_point(point, parser, source)
     metrics = _table(config, "report", source).get("metrics", list(DEFAULT_METRICS))
     if not isinstance(metrics, list) or not metrics or not all(isinstance(name, str) for name in metrics):
         raise InputError(f"{source}: [report] metrics must be a list of column names of runs.parquet")
-    return Sweep(config=config, points=tuple(points), grid_options=tuple(names), metrics=tuple(metrics))
+    return Sweep(config=config, points=tuple(points), grid_options=tuple(names), metrics=tuple(metrics),
+                 command=command)
 
 
 # --- running -----------------------------------------------------------------------------------------
@@ -306,8 +325,8 @@ def point_record(error, point_seconds=None, peak_memory_mb=None, worker=None):
             "peak_memory_mb": peak_memory_mb, "worker": worker}
 
 
-def run_point(argv, folder, cache_dir, record_path):
-    """Run one point as a ``spiking-attn run`` process (on a Dask worker) and write its record.
+def run_point(argv, folder, cache_dir, record_path, command="run"):
+    """Run one point as a ``spiking-attn run`` (or ``memory``) process (on a Dask worker) and write its record.
 
     Returns
     -------
@@ -318,11 +337,11 @@ def run_point(argv, folder, cache_dir, record_path):
     import socket
     import tempfile
 
-    command = [sys.executable, "-m", "spiking_attn.cli", "run", *argv, "--out", folder, "--overwrite",
-               "--cache-dir", cache_dir]
+    process_argv = [sys.executable, "-m", "spiking_attn.cli", command, *argv, "--out", folder, "--overwrite",
+                    "--cache-dir", cache_dir]
     start = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+        process = subprocess.Popen(process_argv, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
@@ -490,7 +509,7 @@ def _run_points(client, points, out_dir, cache, progress):
 
     _check_workers_see(client, os.path.join(out_dir, "points"), cache)
     futures = {client.submit(run_point, point.argv, point_folder(out_dir, point), cache, _record_path(out_dir, point),
-                             key=f"point-{point.key}", pure=False): point
+                             point.command, key=f"point-{point.key}", pure=False): point
                for point in points}
     progress.slots = sum(client.nthreads().values())
     progress.show()

@@ -18,6 +18,7 @@ non-empty, agree in shape, be finite as float64, and have magnitudes the network
 Run options are declared and checked by :mod:`spiking_attn.option`.
 """
 import os
+import zipfile
 
 import numpy as np
 
@@ -110,3 +111,31 @@ def require_finite(label, *values):
     for value in values:
         if not np.all(np.isfinite(value)):
             raise InputError(f"{label} is not finite for these inputs; rescale the problem")
+
+
+def read_npz(path, labels, hint):
+    """The arrays ``labels`` of the ``.npz`` file ``path`` (a dict), or InputError naming what is wrong
+    (missing or unreadable file, not an archive, a missing array: ``hint`` says what is needed)."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not an .npz file") from None
+    except (ValueError, OSError, EOFError) as error:
+        raise InputError(f"{path}: not a readable .npz file ({error.__class__.__name__})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise InputError(f"{path}: not an .npz archive (it holds a single array)")
+    with archive:
+        missing = [label for label in labels if label not in archive.files]
+        if missing:
+            raise InputError(f"{path}: missing array(s) {', '.join(missing)}; {hint}")
+        try:
+            return {label: archive[label] for label in labels}
+        except ValueError as error:
+            if "allow_pickle" in str(error):  # an object array: rows of mixed sizes, or anything not numbers
+                raise InputError(f"{path}: an array holds Python objects (rows of mixed sizes?); it must be a "
+                                 "rectangular array of numbers") from None
+            raise InputError(f"{path}: an array cannot be read (ValueError)") from None
+        except (OSError, zipfile.BadZipFile, EOFError) as error:
+            raise InputError(f"{path}: an array cannot be read ({error.__class__.__name__})") from None

@@ -77,6 +77,17 @@ def far_apart_tokens(folder):
     return npz(folder, q=q, k=k)
 
 
+def patterns_file(folder, patterns):
+    path = folder / "patterns.npz"
+    np.savez(path, patterns=patterns)
+    return str(path)
+
+
+def mixed_patterns(folder):
+    """Patterns of 3 and 4 entries: a ragged (object) array."""
+    return patterns_file(folder, np.array([np.ones(3), np.ones(4)], dtype=object))
+
+
 def sweep_config(folder, text="[grid]\nseed = [0, 1]\n"):
     path = folder / "s.toml"
     path.write_text(text)
@@ -200,6 +211,34 @@ CASES = {
                                                "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler at"),
     "sweep-out-foreign": (lambda d: ["sweep", sweep_config(d), "--out", user_folder(d / "mine")],
                           "is not empty and holds no sweep.json"),
+    "sweep-command-unknown": (lambda d: ["sweep", sweep_config(d, 'command = "train"\n[grid]\nseed = [1]\n'), "--out",
+                                         str(d / "out")], "command must be one of run, memory, got 'train'"),
+    "sweep-memory-run-option": (lambda d: ["sweep", sweep_config(d, 'command = "memory"\n[grid]\ntokens = [4]\n'),
+                                           "--out", str(d / "out")],
+                                "unknown option 'tokens' in [grid]; the options are those of `spiking-attn memory`"),
+    "memory-patterns-not-2d": (lambda d: ["memory", "--patterns", patterns_file(d, np.ones((2, 3, 4)))],
+                               "the patterns must be a 2-D array (P patterns x N entries), got shape (2, 3, 4)"),
+    "memory-patterns-not-finite": (lambda d: ["memory", "--patterns", patterns_file(d, np.array([[1, np.nan]]))],
+                                   "the patterns contain NaN or inf"),
+    "memory-patterns-mixed-sizes": (lambda d: ["memory", "--patterns", mixed_patterns(d)],
+                                    "an array holds Python objects (rows of mixed sizes?)"),
+    "memory-patterns-none": (lambda d: ["memory", "--patterns", patterns_file(d, np.ones((0, 8)))],
+                             "no patterns (P = 0); store at least one"),
+    "memory-patterns-not-binary": (lambda d: ["memory", "--patterns", patterns_file(d, np.array([[1, 0.5]]))],
+                                   "the patterns must hold only +1 and -1"),
+    "memory-patterns-missing": (lambda d: ["memory", "--patterns", only_q(d)], "missing array(s) patterns"),
+    "memory-count-zero": (lambda d: ["memory", "--count", "0"], "argument --count: must be at least 1, got 0"),
+    "memory-count-above-file": (lambda d: ["memory", "--patterns", patterns_file(d, np.ones((2, 8))), "--count", "3"],
+                                "holds only 2 patterns; --count takes at most that many"),
+    "memory-count-above-digits": (lambda d: ["memory", "--patterns", "digits", "--count", "5000"],
+                                  "--count 5000: there are only 1797 digit images"),
+    "memory-cue-noise-one": (lambda d: ["memory", "--cue-noise", "1"], "--cue-noise must be below 1"),
+    "memory-cue-noise-negative": (lambda d: ["memory", "--cue-noise", "-0.1"],
+                                  "cue noise must be a number from 0 to 1, got -0.1"),
+    "memory-size-with-file": (lambda d: ["memory", "--patterns", "digits", "--size", "16"],
+                              "--size applies to --patterns random only"),
+    "memory-beta-gain-zero": (lambda d: ["memory", "--beta-gain", "0"], "argument --beta-gain: must be positive"),
+    "memory-size-one": (lambda d: ["memory", "--size", "1"], "size must be a whole number from 2 to 4096, got 1"),
     "report-not-a-sweep": (lambda d: ["report", user_folder(d / "mine")], "is not a sweep folder (no sweep.json)"),
     "problem-name": (lambda d: ["problem", str(d / "p.txt")], "must end in .npz"),
     "problem-exists": (lambda d: ["problem", npz(d)], "exists; choose another name or pass --overwrite"),
@@ -222,7 +261,7 @@ def test_bad_input_gets_one_line(case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     arguments, fragment = CASES[case]
     argv = arguments(tmp_path)
-    if "--out" not in argv and argv[0] in ("run", "transformer"):
+    if "--out" not in argv and argv[0] in ("run", "transformer", "memory"):
         argv += ["--out", str(tmp_path / "out")]
     before = sorted(os.listdir(tmp_path))
     code = main(argv)

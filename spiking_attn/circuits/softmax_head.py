@@ -412,13 +412,13 @@ def synapse_count(pairs, dim, value_dim, parameters=HeadParameters()):
     return pairs * (2 * dim + 2 * parameters.n_score + 2 * value_dim)
 
 
-def _gains(largest, rate):
+def encoding_gains(largest, rate):
     """rate / largest per head (rate where a head's array is all zero)."""
     return np.where(largest > 0, rate / np.where(largest > 0, largest, 1.0), rate)
 
 
 @dataclass
-class _Builder:
+class Builder:
     """What every population's builder reads: parameters, the phases' generator, the variability and, in a
     heterogeneous head, its homeostasis (None in the identical head)."""
 
@@ -492,7 +492,7 @@ def _input_neurons(q, input_gain, b):
     return inputs
 
 
-def _score_pathway(k, key_present, pairs, inputs, input_gain, b):
+def score_pathway(k, key_present, pairs, inputs, input_gain, b):
     """Dendrites (one per pair, index = pair; silent for padding keys), their key synapses from the
     row's input neurons, and the score neurons (pair, member) -> index pair * n_score + member."""
     p, h = b.p, b.homeostasis
@@ -515,11 +515,11 @@ def _score_pathway(k, key_present, pairs, inputs, input_gain, b):
     if b.variability.dale:
         relays, relay_synapses = _inhibitory_relays(inputs, b)
         keys = [relays, relay_synapses,
-                _key_synapses(inputs, dendrites, source, target, weight, weight > 0, on_pre, "key_synapses"),
-                _key_synapses(relays, dendrites, source, target, weight, weight < 0, on_pre,
+                key_synapses(inputs, dendrites, source, target, weight, weight > 0, on_pre, "key_synapses"),
+                key_synapses(relays, dendrites, source, target, weight, weight < 0, on_pre,
                               "inhibitory_key_synapses")]
     else:
-        keys = [_key_synapses(inputs, dendrites, source, target, weight, np.ones(weight.size, bool), on_pre,
+        keys = [key_synapses(inputs, dendrites, source, target, weight, np.ones(weight.size, bool), on_pre,
                               "key_synapses")]
     soma = eq.SCORE_MEMBRANE if h is None else eq.SCORE_SOMA
     scores = b.neurons(pairs.count * P, eq.membrane(soma, "tau_in", b.variability.noise), eq.BOUNDED_RESET,
@@ -532,7 +532,7 @@ def _score_pathway(k, key_present, pairs, inputs, input_gain, b):
     return dendrites, keys, scores
 
 
-def _key_synapses(sources, dendrites, source, target, weight, chosen, on_pre, name):
+def key_synapses(sources, dendrites, source, target, weight, chosen, on_pre, name):
     """Key synapses source[chosen] -> dendrite target[chosen] with weight[chosen] (volts); none where nothing
     is chosen (Dale's inhibitory pathway of keys without a negative weight, as in the calibration's)."""
     synapses = Synapses(sources, dendrites, eq.STATIC_SYNAPSE, on_pre=on_pre, name=name)
@@ -557,7 +557,7 @@ def _inhibitory_relays(inputs, b):
     return relays, relay_synapses
 
 
-def _astrocytes(pairs, dendrites, scores, astrocyte, model, b):
+def row_astrocytes(pairs, dendrites, scores, astrocyte, model, b):
     """One astrocyte per row, closing the loop that normalises it (:mod:`spiking_attn.circuits.astrocytes`):
     the row's score neurons release onto it, and its depression shunts the row's dendrites. While calibrating
     the astrocytes are held at rest (the integral controller, blocked; nothing is transmitted)."""
@@ -585,7 +585,7 @@ def _astrocytes(pairs, dendrites, scores, astrocyte, model, b):
     return objects
 
 
-def _readout(v, pairs, scores, value_gain, b):
+def readout(v, pairs, scores, value_gain, b):
     """Attention neurons (index = pair) behind the tripartite synapses, and output neurons
     (row, d, on/off) -> index (row Dv + d) 2 + sign, fed by attention (row, j) with weight
     v_theta c max(+-v_jd, 0) (while calibrating, v_theta from every attention neuron of the row)."""
@@ -678,16 +678,16 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         brian2_seed(seed)
     astrocyte_model = astrocyte_model or default_astrocyte_model(DEFAULT_MODEL)
     q, k, v = problem.per_head()
-    b = _Builder(p, np.random.default_rng(seed), variability, homeostasis)
+    b = Builder(p, np.random.default_rng(seed), variability, homeostasis)
     pairs = Pairs.of(problem.heads, problem.tokens, problem.key_tokens, causal)
-    input_gain = _gains(np.abs(q).max(axis=(1, 2)), p.input_rate)
-    value_gain = _gains(np.abs(v).max(axis=(1, 2)), 1.0)
+    input_gain = encoding_gains(np.abs(q).max(axis=(1, 2)), p.input_rate)
+    value_gain = encoding_gains(np.abs(v).max(axis=(1, 2)), 1.0)
     inputs = _input_neurons(q, input_gain, b)
     key_present = np.ones(problem.key_tokens, dtype=bool) if problem.key_mask is None else problem.key_mask
-    dendrites, keys, scores = _score_pathway(k, key_present, pairs, inputs, input_gain, b)
+    dendrites, keys, scores = score_pathway(k, key_present, pairs, inputs, input_gain, b)
     # The release synapses draw their quanta last: a head without them draws the others' factors alike.
-    attention, synapses, outputs = _readout(v, pairs, scores, value_gain, b)
-    astrocytes = _astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, b)
+    attention, synapses, outputs = readout(v, pairs, scores, value_gain, b)
+    astrocytes = row_astrocytes(pairs, dendrites, scores, astrocyte, astrocyte_model, b)
     monitors = _monitors(inputs, scores, attention, outputs, astrocytes, b)
     network = Network(inputs, dendrites, *keys, scores, *astrocytes, attention, *synapses, outputs,
                       *_homeostasis_objects(dendrites, scores, b), *monitors.values())
