@@ -162,7 +162,7 @@ def _run_and_write(problem, options, folder):
     from .experiment import RunOptions, run_experiment, write_result
 
     result = run_experiment(problem, RunOptions(**options))
-    write_result(result, folder)
+    write_result(result, folder, figure=not options["no_figure"])
     return {key: value for key, value in result.summary.items() if not isinstance(value, dict)}
 
 
@@ -191,7 +191,7 @@ def _print_batch(rows, out_dir):
     print(f"results: {out_dir}/ (one folder per problem, batch.csv)")
 
 
-def _print_run(result, out_dir):
+def _print_run(result, out_dir, figure=True):
     print(result.table.to_string(index=False, float_format=lambda value: f"{value:.5f}"))
     s = result.summary
     print(f"simulated {s['simulated_seconds']:g} s ({s['network']}); build {s['build_seconds']:.1f} s"
@@ -199,7 +199,11 @@ def _print_run(result, out_dir):
     calibration = s.get("calibration")
     if calibration is not None:
         print(f"calibration: {calibration['seconds']:g} s, {calibration['state']}")
-    files = "summary.json, metrics.csv, rows.csv, attention.npz, attention.png" + (
+    energy = s["energy"]
+    print(f"energy (estimate, arithmetic only): {energy['joules_45nm'] * 1e6:.3g} uJ in "
+          f"{energy['synaptic_events']['total']:,} synaptic events at 45 nm, "
+          f"{energy['ratio_to_ann']:.0f} x the exact attention's {energy['ann_macs']:,} MACs")
+    files = "summary.json, metrics.csv, rows.csv, attention.npz" + (", attention.png" if figure else "") + (
         ", calibration.npz" if calibration is not None else "")
     print(f"results: {out_dir}/ ({files})")
 
@@ -221,11 +225,11 @@ def command_run(args):
             pd.DataFrame(rows).to_csv(os.path.join(staging, "batch.csv"), index=False)
         else:
             result = run_experiment(problems[0], options)
-            write_result(result, staging)
+            write_result(result, staging, figure=not options.no_figure)
     if len(problems) > 1:
         _print_batch(rows, out_dir)
     else:
-        _print_run(result, out_dir)
+        _print_run(result, out_dir, figure=not options.no_figure)
     return 0
 
 

@@ -51,8 +51,11 @@ class Recording:
         Named time intervals for figures (e.g. ``settling``, ``writing``, ``reading``).
     synapses : dict of str -> int
         Number of synapses of each Brian2 Synapses object of the network, by name.
-    synaptic_events : int
-        Presynaptic events delivered in the run (spikes times fan-out, recorded sources).
+    events : dict of str -> int
+        Presynaptic events delivered in the run (spikes times fan-out), by presynaptic population (the
+        recorded ones); :attr:`synaptic_events` is their sum.
+    population_spikes : dict of str -> int
+        Spikes of every recorded population, by Brian2 group name.
     state : dict of str -> ndarray
         Variables the network adapted in the run, by group (a calibration's calibrated state).
     """
@@ -70,8 +73,14 @@ class Recording:
     inverse_response: bool = False
     phases: dict = field(default_factory=dict)
     synapses: dict = field(default_factory=dict)
-    synaptic_events: int = 0
+    events: dict = field(default_factory=dict)
+    population_spikes: dict = field(default_factory=dict)
     state: dict = field(default_factory=dict)
+
+    @property
+    def synaptic_events(self):
+        """Presynaptic events delivered in the run, every recorded population's."""
+        return int(sum(self.events.values()))
 
     @property
     def rows(self):

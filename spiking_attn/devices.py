@@ -130,24 +130,35 @@ def progress_reporter(duration):
     return group
 
 
-def synaptic_events(network):
-    """Presynaptic events the run delivered: for every Synapses object whose source population has
-    a SpikeMonitor, the sum over its synapses of the presynaptic neuron's spike count (spikes
-    times fan-out)."""
-    counts = {}
-    for obj in network.objects:
-        if isinstance(obj, SpikeMonitor):
-            counts[obj.source.name] = np.bincount(np.asarray(obj.i[:]), minlength=len(obj.source))
-    return int(sum(counts[obj.source.name][np.asarray(obj.i[:])].sum() for obj in network.objects
-                   if isinstance(obj, Synapses) and obj.source.name in counts))
+def activity(network):
+    """Spikes and presynaptic events of the run, by population (Brian2 group name).
+
+    Returns
+    -------
+    spikes : dict of str -> int
+        Spikes of every population with a SpikeMonitor.
+    events : dict of str -> int
+        For every Synapses object whose source has a SpikeMonitor, the sum over its synapses of the presynaptic
+        neuron's spike count (spikes times fan-out), added up per source population.
+    """
+    counts = {obj.source.name: np.bincount(np.asarray(obj.i[:]), minlength=len(obj.source))
+              for obj in network.objects if isinstance(obj, SpikeMonitor)}
+    events = {}
+    for obj in sorted(network.objects, key=lambda obj: obj.name):
+        if isinstance(obj, Synapses) and obj.source.name in counts:
+            delivered = int(counts[obj.source.name][np.asarray(obj.i[:])].sum())
+            events[obj.source.name] = events.get(obj.source.name, 0) + delivered
+    return {name: int(count.sum()) for name, count in sorted(counts.items())}, events
 
 
 def recorded(circuit):
     """The circuit's recording, with the synapse count of each of its Synapses objects (by name, in
-    alphabetical order: Brian2 keeps a network's objects in a set) and the synaptic events delivered."""
+    alphabetical order: Brian2 keeps a network's objects in a set), and its spikes and the synaptic events
+    delivered by population."""
     synapses = {obj.name: len(obj) for obj in sorted(circuit.network.objects, key=lambda obj: obj.name)
                 if isinstance(obj, Synapses)}
-    return replace(circuit.recording(), synapses=synapses, synaptic_events=synaptic_events(circuit.network))
+    spikes, events = activity(circuit.network)
+    return replace(circuit.recording(), synapses=synapses, events=events, population_spikes=spikes)
 
 
 def compiled_files(folder):

@@ -19,6 +19,7 @@ from .circuits import circuit_kind, circuit_kinds, circuit_names
 from .decoding import decode, spike_counts
 from .devices import OPTIONS as DEVICE_OPTIONS
 from .devices import check_cache_dir, check_target, simulate, stderr_progress
+from .energy import attention_macs, energy_account
 from .errors import InputError
 from .metrics import attention_metrics, metrics_table, row_table
 from .option import Option
@@ -40,6 +41,8 @@ OPTIONS = (
                      "or synapses, so their weight is exactly 0", "flag", default=False),
     Option("seed", "seed of the random problem, the initial phases and the random features, 0 to 2^32 - 1",
            "whole", default=0, low=0, high=MAX_SEED),
+    Option("no_figure", "write no attention.png (drawing it takes about 0.9 s; a sweep's points draw none unless "
+                        "its config sets no_figure = false)", "flag", default=False),
 )
 # Every option of a run: the devices', this module's, and each circuit's own (in the order summary.json
 # records them).
@@ -228,8 +231,17 @@ def _summary(problem, options, exact, metrics, circuit, recording, timings, satu
         "spikes": {name: len(times) for name, (_, times) in recording.spikes.items()},
         "synaptic_events": recording.synaptic_events,
         "synaptic_events_per_second_per_core": recording.synaptic_events / timings.run_seconds / threads,
+        "energy": energy_account(recording.events, recording.population_spikes, problem_macs(problem, options)),
         "brian2_version": brian2.__version__,
     }
+
+
+def problem_macs(problem, options):
+    """The exact attention's multiply-accumulates on ``problem``: every (query, key) pair that exists (causal: the
+    keys j <= t; masked keys: none), times D + Dv, per head."""
+    present = problem.key_tokens if problem.key_mask is None else int(np.sum(problem.key_mask))
+    keys = np.arange(1, problem.tokens + 1) if options.causal else present
+    return attention_macs(problem.heads, problem.tokens, keys, problem.dim, problem.value_dim)
 
 
 def run_experiment(problem, options, parameters=None, progress=stderr_progress):
@@ -272,11 +284,11 @@ def run_experiment(problem, options, parameters=None, progress=stderr_progress):
                   arrays=circuit.arrays(), calibration=calibration)
 
 
-def write_result(result, folder):
+def write_result(result, folder, figure=True):
     """Write ``summary.json`` (strict JSON: undefined metrics are null), ``metrics.csv``, ``rows.csv``,
     ``attention.npz`` (the problem, the exact and decoded arrays and the circuit's own),
-    ``attention.png`` (the circuit's figure) and, where the network was calibrated, ``calibration.npz``
-    into ``folder``."""
+    ``attention.png`` (the circuit's figure; not with ``figure`` False) and, where the network was calibrated,
+    ``calibration.npz`` into ``folder``."""
     from .figures import save_figure
 
     write_json(os.path.join(folder, "summary.json"), result.summary)
@@ -286,7 +298,7 @@ def write_result(result, folder):
     np.savez(os.path.join(folder, "attention.npz"), q=p.q, k=p.k, v=p.v, scores=e.scores, attention=e.attention,
              normaliser=e.normaliser, output=e.output, attention_decoded=d.attention,
              normaliser_decoded=d.normaliser, output_decoded=d.output, **result.arrays)
-    figure = circuit_kind(result.summary["network"]).figure
-    save_figure(figure(result), os.path.join(folder, "attention.png"))
+    if figure:
+        save_figure(circuit_kind(result.summary["network"]).figure(result), os.path.join(folder, "attention.png"))
     if result.calibration is not None:
         save_calibration(os.path.join(folder, CALIBRATION_FILE), result.calibration)

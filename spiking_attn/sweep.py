@@ -187,6 +187,8 @@ def _point(values, options, base, source, command):
     for name, value in values.items():
         recorded[name], arguments = _value(name, value, options[name], base, source)
         argv += arguments
+    if command == "run" and "no_figure" not in values:
+        argv.append("--no-figure")  # a point draws no attention.png unless the config asks (no_figure = false)
     return Point(options=recorded, argv=tuple(argv), command=command)
 
 

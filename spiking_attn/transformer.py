@@ -17,6 +17,7 @@ import numpy as np
 
 from .circuits.softmax_head import LAYER_OPTIONS, HeadParameters
 from .devices import stderr_progress
+from .energy import attention_macs, energy_account
 from .experiment import run_experiment
 from .problems import validate
 
@@ -59,18 +60,42 @@ class SpikingAttention:
         seconds.
     examples : dict
         layer -> (exact attention, decoded attention) of the real rows, for figures.
+    activity : list of tuple
+        One per layer run: its synaptic events and spikes by population, and the exact attention's
+        multiply-accumulates on the text's real tokens (padding is the spiking network's cost only).
     """
 
     options: object
     progress: object
     runs: list = field(default_factory=list)
     examples: dict = field(default_factory=dict)
+    activity: list = field(default_factory=list)
+
+    def timings(self, text, wall, forward):
+        """Where a text's time went: its wall time with the layers in spikes, the exact forward pass, the layer
+        runs' builds and binaries, and the rest."""
+        build, run = (sum(r[key] for r in self.runs) for key in ("build_seconds", "run_seconds"))
+        return {"text": text, "tokens": self.runs[0]["tokens"] if self.runs else None, "wall_seconds": wall,
+                "numpy_forward_seconds": forward, "build_seconds": build, "binary_seconds": run,
+                "other_seconds": wall - build - run}
+
+    def energy(self):
+        """The ``energy`` object of the text: every layer run's events, spikes and MACs added up."""
+        events, spikes, macs = {}, {}, 0
+        for run_events, run_spikes, run_macs in self.activity:
+            for total, counts in ((events, run_events), (spikes, run_spikes)):
+                for name, count in counts.items():
+                    total[name] = total.get(name, 0) + count
+            macs += run_macs
+        return energy_account(events, spikes, macs)
 
     def __call__(self, layer, q, k, v):
         tokens = q.shape[1]
         problem = validate(q, k, v, name=f"layer {layer}").padded(bucket(tokens), bucket(tokens))
         result = run_experiment(problem, self.options, HeadParameters(settle=SETTLE), progress=self.progress)
         s = result.summary
+        self.activity.append((result.recording.events, result.recording.population_spikes,
+                              attention_macs(problem.heads, tokens, tokens, problem.dim, problem.value_dim)))
         self.runs.append({"layer": layer, "tokens": tokens, "bucket": bucket(tokens),
                           **layer_metrics(result.exact, result.decoded, tokens), "saturated": s["saturated"],
                           "reused_build": s["reused_build"], "build_seconds": s["build_seconds"],
@@ -131,7 +156,7 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
         if line.startswith(("warning", "calibrating")):
             progress(line)
 
-    exact, spiking, runs, examples, timings = [], [], [], {}, []
+    exact, spiking, runs, examples, timings, energies = [], [], [], {}, [], []
     for number, text in enumerate(texts):
         attention = SpikingAttention(options, warnings)
         start = time.perf_counter()
@@ -139,10 +164,8 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
         middle = time.perf_counter()
         spiking.append(encoder.encode(text, attention=attention, layers=layers).embedding)
         wall = time.perf_counter() - middle
-        build, run = (sum(r[key] for r in attention.runs) for key in ("build_seconds", "run_seconds"))
-        timings.append({"text": number, "tokens": attention.runs[0]["tokens"] if attention.runs else None,
-                        "wall_seconds": wall, "numpy_forward_seconds": middle - start, "build_seconds": build,
-                        "binary_seconds": run, "other_seconds": wall - build - run})
+        timings.append(attention.timings(number, wall, middle - start))
+        energies.append(attention.energy())
         for run in attention.runs:
             runs.append({"text": number, **run})
             progress(f"text {number + 1}/{len(texts)}, layer {run['layer']}: T={run['tokens']} (network of "
@@ -162,6 +185,7 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
         "similarity_error_max": float(similarity_error.max()),
         "head_tv_max": max(run["head_tv_max"] for run in runs),
         "timings": timings,
+        "energy": energies,
         "runs": runs,
         "settings": {"settle": SETTLE, "duration": options.duration, "target": options.target,
                      "seed": options.seed, "bucket": BUCKET, **_network_settings(options)},

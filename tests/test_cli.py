@@ -94,6 +94,17 @@ def test_score_sd_sets_the_random_problem(tmp_path, capsys):
         np.testing.assert_array_equal(saved["q"], expected.q)
         np.testing.assert_array_equal(saved["k"], expected.k)
     assert np.std(expected.q) < 0.8  # entries of s.d. sqrt(0.3), not 1
+    assert (out / "attention.png").is_file()
+
+
+def test_no_figure_writes_everything_but_the_figure(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, captured = run_cli(capsys, "run", "--tokens", "3", "--dim", "5", "--duration", "0.2", "--target", "numpy",
+                             "--no-figure", "--out", str(out))
+    assert code == 0, captured.err
+    assert sorted(path.name for path in out.iterdir() if not path.name.startswith(".")) == [
+        "attention.npz", "metrics.csv", "rows.csv", "summary.json"]
+    assert "rows.csv, attention.npz)\n" in captured.out and "x the exact attention's 90 MACs" in captured.out
 
 
 def test_a_folder_as_input_runs_each_problem(tmp_path, capsys):

@@ -79,6 +79,22 @@ def test_summary_counts_synapses_and_spikes(default_run):
     assert set(summary["spikes"]) == {"input", "score", "attention", "output"}
 
 
+def test_energy_counts_every_spike_times_its_fan_out(default_run):
+    """Each input neuron of row t reaches the row's T dendrites, each score neuron its tripartite and release
+    synapse, each attention neuron 2 Dv outputs; the exact attention is 2 T^2 D = 8,192 MACs."""
+    _, _, summary = default_run
+    T, Dv = 16, 16
+    energy, spikes = summary["energy"], summary["spikes"]
+    assert energy["spikes"] == {"total": sum(spikes.values()), "input_neurons": spikes["input"],
+                                "score_neurons": spikes["score"], "attention_neurons": spikes["attention"],
+                                "output_neurons": spikes["output"]}
+    assert energy["synaptic_events"] == {
+        "total": summary["synaptic_events"], "input_neurons": T * spikes["input"], "score_neurons": 2 * spikes["score"],
+        "attention_neurons": 2 * Dv * spikes["attention"]}
+    assert energy["ann_macs"] == 8192
+    assert energy["ratio_to_ann"] == pytest.approx(summary["synaptic_events"] * 0.9 / (8192 * 4.6))
+
+
 def test_numpy_target_is_accurate(small_numpy_run):
     m = small_numpy_run.metrics
     assert m["row_tv_mean"] <= 0.01

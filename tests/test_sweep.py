@@ -44,7 +44,8 @@ def test_grid_is_every_combination_with_names_as_on_the_command_line(tmp_path):
     assert {(p.options["seed"], p.options["scale"]) for p in sweep.points} == {(s, x) for s in (0, 1, 2)
                                                                                for x in (0.5, 2.0)}
     assert all(p.options["key_tokens"] == 6 for p in sweep.points)
-    assert sweep.points[0].argv == ("--tokens", "4", "--key-tokens", "6", "--seed", "0", "--scale", "0.5")
+    assert sweep.points[0].argv == ("--tokens", "4", "--key-tokens", "6", "--seed", "0", "--scale", "0.5",
+                                    "--no-figure")
 
 
 def test_several_grids_add_their_points_and_keys_are_stable(tmp_path):
@@ -113,6 +114,8 @@ def test_sweep_writes_one_row_per_point_with_options_and_summary(sweep_folder):
             summary = json.load(stream)
         assert row["row_tv_mean"] == summary["row_tv_mean"]
         assert row["neurons.score"] == summary["neurons"]["score"]  # nested, flattened
+        assert row["energy.ratio_to_ann"] == summary["energy"]["ratio_to_ann"] > 1
+        assert not (folder / row["folder"] / "attention.png").exists()  # points draw no figure unless asked
         assert row["point_seconds"] > row["run_seconds"] > 0 and row["peak_memory_mb"] > 10
         assert row["row_tv_mean"] < 0.05
     assert runs.reused_build.sum() >= 3  # one build for the four points

@@ -52,6 +52,9 @@ def test_spiking_transformer_keeps_the_embeddings(tmp_path, capsys):
     assert [(run["text"], run["layer"]) for run in runs] == [(0, 0), (0, 5), (1, 0), (1, 5)]
     assert all(run["reused_build"] for run in runs[1:]) and all(run["bucket"] == 16 for run in runs)
     assert max(run["head_tv_max"] for run in runs) <= 0.02
+    # Per text: both layers' events (padded network) against 2 layers x 12 heads x 12^2 pairs x (32 + 32) MACs.
+    assert [energy["ann_macs"] for energy in summary["energy"]] == [2 * 12 * 12 ** 2 * 64] * 2
+    assert all(energy["synaptic_events"]["total"] > 0 and energy["ratio_to_ann"] > 1 for energy in summary["energy"])
     with np.load(out / "embeddings.npz") as saved:
         exact, spiking = saved["exact"], saved["spiking"]
         assert exact.shape == spiking.shape == (2, 384)
