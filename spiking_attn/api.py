@@ -132,7 +132,7 @@ def save_result_figure(result, path):
 
 def run_network_script(description, figure, **defaults):
     """The body of a script in ``networks/``: parse the run flags and ``--figure``, run the problem,
-    print the metrics and save the circuit's figure."""
+    print the metrics and save the circuit's figure (none with ``--no-figure``)."""
     parser = script_parser(description, **defaults)
     parser.add_argument("--figure", default=figure, help=f"the figure's file (default {figure})")
     args = parser.parse_args()
@@ -140,10 +140,11 @@ def run_network_script(description, figure, **defaults):
     options = script_options(args)
     result = run_experiment(script_problem(args, options), options)
     print(result.table.to_string(index=False))
-    save_result_figure(result, args.figure)
+    if not options.no_figure:
+        save_result_figure(result, args.figure)
     s = result.summary
-    print(f"figure: {args.figure}; simulated {s['simulated_seconds']:g} s; build {s['build_seconds']:.1f} s, "
-          f"run {s['run_seconds']:.1f} s")
+    print(f"figure: {'none' if options.no_figure else args.figure}; simulated {s['simulated_seconds']:g} s; build "
+          f"{s['build_seconds']:.1f} s, run {s['run_seconds']:.1f} s")
 
 
 simulate_problem.__doc__ = simulate_problem.__doc__.format(options=_options_doc())
