@@ -16,7 +16,7 @@ from .decoding import decode
 from .devices import OPTIONS as DEVICE_OPTIONS
 from .devices import check_cache_dir, check_target, simulate, stderr_progress
 from .errors import InputError
-from .experiment import OPTION as RUN_OPTION
+from .experiment import MAX_SEED
 from .option import Option
 from .output import write_json
 from .validation import check_size
@@ -42,7 +42,8 @@ OPTIONS = (
            recorded=True),
     Option("beta_gain", "G: the softmax's inverse temperature is beta = G / sqrt(N) (1: the transformer's "
                         "1 / sqrt(D))", "positive", default=4.0, metavar="G", recorded=True),
-    RUN_OPTION["seed"],
+    Option("seed", "seed of the random patterns or the digits drawn, the cues, the initial phases and the Hopfield "
+                   "network's update order, 0 to 2^32 - 1", "whole", default=0, low=0, high=MAX_SEED),
     *DEVICE_OPTIONS,
 )
 MemoryOptions = make_dataclass("MemoryOptions", [(option.name, object, field(default=None)) for option in OPTIONS],
