@@ -101,6 +101,13 @@ def _title(result):
             f"{s['target']}, astrocyte {state}")
 
 
+def _panel_grid(size):
+    """A figure of 2 x 3 panels with fixed margins (a constrained layout takes half a second of a warm run to
+    place its boxes)."""
+    figure = plt.figure(figsize=size)
+    return figure, figure.add_gridspec(2, 3, left=0.075, right=0.95, bottom=0.07, top=0.9, wspace=0.32, hspace=0.3)
+
+
 def attention_figure(result):
     """Softmax head: exact, decoded and difference heatmaps, a raster of the last query, the
     astrocytes' normaliser estimates against exact Z (head 0 of several).
@@ -117,8 +124,7 @@ def attention_figure(result):
     exact, decoded = result.exact.attention[first_head], result.decoded.attention[first_head]
     normaliser, recording = result.exact.normaliser[first_head], result.recording
     rows = exact.shape[0]
-    figure = plt.figure(figsize=(13, 8), layout="constrained")
-    grid = figure.add_gridspec(2, 3)
+    figure, grid = _panel_grid((13, 8))
     top = max(exact.max(), decoded.max())
     _heatmap(figure, grid[0, 0], exact, "exact softmax A", (0, top))
     _heatmap(figure, grid[0, 1], decoded, "decoded from spikes Â", (0, top))
@@ -145,8 +151,7 @@ def feature_figure(result, raster_features=100):
     with its phase boundaries, and the astrocyte response against exact Z_t across tokens."""
     exact, decoded, recording = result.exact.attention, result.decoded.attention, result.recording
     model = result.rate_model
-    figure = plt.figure(figsize=(14, 8), layout="constrained")
-    grid = figure.add_gridspec(2, 3)
+    figure, grid = _panel_grid((14, 8))
     top = max(exact.max(), model.attention.max(), decoded.max())
     _heatmap(figure, grid[0, 0], exact, "exact softmax A", (0, top))
     _heatmap(figure, grid[0, 1], model.attention,
