@@ -111,6 +111,9 @@ def run_memory(options, progress=stderr_progress):
     patterns, labels = stored_patterns(options, rng)
     cues, sources = am.make_cues(patterns, options.cues, options.cue_noise, rng)
     beta = am.inverse_temperature(options.beta_gain, patterns.shape[1])
+    if options.spiking:  # before any work: a network too large for this machine is refused at once
+        check_size(synapse_count(len(cues), *patterns.shape),
+                   f"the memory of {len(patterns)} patterns of {patterns.shape[1]} with {len(cues)} cues")
     p = MemoryParameters().for_memory(patterns, beta)
     rate_times, rate_path, rate_energy = am.DenseMemory(patterns, beta, tau_memory=p.tau_d).run(
         cues, p.cue_seconds, p.loop_seconds)
@@ -128,8 +131,6 @@ def run_memory(options, progress=stderr_progress):
 
 def _spiking(options, patterns, cues, beta, progress):
     """The spiking memory's retrieved states (decoded in the read window), its trajectory and what the run took."""
-    check_size(synapse_count(len(cues), *patterns.shape),
-               f"the memory of {len(patterns)} patterns of {patterns.shape[1]} with {len(cues)} cues")
     parameters = MemoryParameters()
     circuit, recording, timings = simulate(lambda: build_memory(patterns, cues, beta, parameters, seed=options.seed),
                                            target=options.target, dt=parameters.dt, progress=progress,

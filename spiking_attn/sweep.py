@@ -274,7 +274,7 @@ def load_config(config, base="."):
     """
     config, source, base = _read_config(config, base)
     points, names = _points(config, base, source)
-    command = config.get("command", "run")
+    command = points[0].command
     parser = memory_parser() if command == "memory" else run_parser()
     for point in points:
         _check_point(point, parser, source)

@@ -188,7 +188,8 @@ def build_memory(patterns, cues, beta, parameters=MemoryParameters(), seed=0):
     inputs, input_drive = _cue_neurons(cues, p, b.rng)
     dendrites, key_objects, scores = score_pathway(keys[None], np.ones(len(keys), bool), pairs, inputs, input_gain, b)
     attention, synapses, outputs = readout(patterns[None], pairs, scores, np.ones(1), b)
-    astrocytes = row_astrocytes(pairs, dendrites, scores, True, default_astrocyte_model(DEFAULT_MODEL), b)
+    model = default_astrocyte_model(DEFAULT_MODEL)
+    astrocytes = row_astrocytes(pairs, dendrites, scores, True, model, b)
     feedback = _feedback(outputs, dendrites, keys, pairs, p)
     monitors = {"input": SpikeMonitor(inputs, name="input_spikes"), "score": SpikeMonitor(scores, name="score_spikes"),
                 "attention": SpikeMonitor(attention, name="attention_spikes"),
@@ -196,7 +197,6 @@ def build_memory(patterns, cues, beta, parameters=MemoryParameters(), seed=0):
                 "astrocyte": StateMonitor(astrocytes[0], "inverse_normaliser", record=True, name="astrocyte_trace")}
     network = Network(inputs, dendrites, *key_objects, scores, *astrocytes, attention, *synapses, outputs, feedback,
                       *monitors.values())
-    model = default_astrocyte_model(DEFAULT_MODEL)
     namespace = {**p.namespace(), **model.namespace(p), "input_drive": input_drive,
                  "loop": TimedArray(np.array([0.0, 1.0]), dt=p.cue_seconds * second)}
     return SpikingMemory(network=network, problem=problem, parameters=p, pairs=pairs, namespace=namespace,
