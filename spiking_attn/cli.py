@@ -27,6 +27,7 @@ from .errors import InputError
 from .option import positive_int
 
 EXIT_BAD_INPUT = 2
+WORKER = "worker"  # `spiking-attn worker --reply-fd N`: the warm worker's loop (spiking_attn.workers)
 # The run options `transformer` takes (the others keep the softmax head's defaults).
 # The run options of `spiking-attn transformer`: the device, the read window, and the layers' network's own
 # (one calibrated network per length bucket serves every text and layer).
@@ -402,6 +403,11 @@ COMMANDS = {"run": command_run, "sweep": command_sweep, "report": command_report
 
 def main(argv=None):
     """Entry point of ``spiking-attn``; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [WORKER]:  # a warm worker of a sweep (spiking_attn.workers), not a command for users
+        from .workers import serve
+
+        return serve(main, sys.stdin, int(argv[2]))
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)

@@ -18,10 +18,11 @@ Option names are those of ``spiking-attn run`` without the dashes (``key-tokens`
 ``input`` one .npz file (relative paths are taken from the config file's folder). Several grids
 (``[[grid]]`` tables) add their points together, for combinations that are not a full product.
 
-Each point runs as its own ``spiking-attn run`` process (Brian2 keeps global state, and a point
-that crashes must not take its worker with it) on a Dask distributed worker: a local cluster of N
-single-threaded workers, or the workers of an existing scheduler. Points of the same shape share one
-compiled binary through the build cache, whose lock serialises concurrent builds.
+Each point runs as a ``spiking-attn run`` command line in a warm worker process (:mod:`spiking_attn.workers`:
+brian2 stays imported between points, and a point that crashes ends only that process) held by a Dask
+distributed worker: a local cluster of N single-threaded workers, or the workers of an existing scheduler.
+Points of the same shape share one compiled binary through the build cache, whose lock serialises
+concurrent builds.
 
 The sweep folder ``DIR``::
 
@@ -39,7 +40,6 @@ import itertools
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -328,28 +328,27 @@ def point_record(error, point_seconds=None, peak_memory_mb=None, worker=None):
 
 
 def run_point(argv, folder, cache_dir, record_path, command="run"):
-    """Run one point as a ``spiking-attn run`` (or ``memory``) process (on a Dask worker) and write its record.
+    """Run one point as ``spiking-attn run`` (or ``memory``) in this thread's warm worker (on a Dask worker;
+    :mod:`spiking_attn.workers`) and write its record.
 
     Returns
     -------
     dict
-        The record: status ('done' or 'failed'), error, point_seconds, peak_memory_mb (largest
-        resident set of the run's process tree), worker (host name).
+        The record: status ('done' or 'failed'), error, point_seconds, peak_memory_mb (largest resident set of
+        the worker or of a simulation binary it ran), worker (host name).
     """
     import socket
     import tempfile
 
-    process_argv = [sys.executable, "-m", "spiking_attn.cli", command, *argv, "--out", folder, "--overwrite",
-                    "--cache-dir", cache_dir]
+    from .workers import thread_worker
+
     start = time.perf_counter()
-    with tempfile.TemporaryFile(mode="w+") as stderr:
-        process = subprocess.Popen(process_argv, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        stderr.seek(0)
-        output = stderr.read()
-    record = point_record(None if process.returncode == 0 else _one_line_error(output, process.returncode),
-                          point_seconds=time.perf_counter() - start, peak_memory_mb=usage.ru_maxrss / 1024,
+    with tempfile.NamedTemporaryFile(mode="r", prefix="spiking-attn-point-", suffix=".txt") as output:
+        returncode, peak_memory_mb = thread_worker().run(
+            [command, *argv, "--out", folder, "--overwrite", "--cache-dir", cache_dir], output.name)
+        text = output.read()
+    record = point_record(None if returncode == 0 else _one_line_error(text, returncode),
+                          point_seconds=time.perf_counter() - start, peak_memory_mb=peak_memory_mb,
                           worker=socket.gethostname())
     temporary = record_path + ".partial"
     write_json(temporary, record)

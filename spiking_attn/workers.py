@@ -1,0 +1,150 @@
+"""Warm worker processes: a child process that keeps brian2 imported and runs command after command.
+
+A fresh ``spiking-attn run`` spends most of a small point's time importing brian2, pandas and matplotlib
+(1.5–3 s) before a simulation of a tenth of a second. A sweep's points (and the encoder's texts on Dask)
+therefore run in a :class:`WarmWorker`: a child ``python -m spiking_attn.cli worker`` that imports
+everything once and then runs each command line it is sent in-process, exactly as ``spiking-attn`` would
+(same parser, same checks, same exit codes), with its standard output and error sent to a file per command.
+
+Crash isolation is kept: a command that kills its worker (a segmentation fault, the out-of-memory killer, a
+``kill -9``) ends only that worker; the command is reported with the signal, and the next command starts a
+fresh worker.
+
+Protocol (one JSON object per line): the parent writes ``{"argv": [...], "output": PATH}`` to the child's
+standard input; the child answers on the pipe whose descriptor it was given with ``{"returncode": N,
+"peak_memory_mb": M}``. End of input ends the child.
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+
+
+class WarmWorker:
+    """A child process that runs ``spiking-attn`` command lines one after another, started on first use and
+    restarted after a crash."""
+
+    def __init__(self):
+        self.process = None
+        self.replies = None
+
+    def _start(self):
+        read, write = os.pipe()
+        self.process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", "worker", "--reply-fd", str(write)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=(write,),
+                                        text=True)
+        os.close(write)
+        self.replies = os.fdopen(read)
+
+    def run(self, argv, output):
+        """Run ``spiking-attn ARGV`` in the worker, its standard output and error written to ``output``.
+
+        Returns
+        -------
+        returncode : int
+            The command's exit code, or minus the signal that killed the worker.
+        peak_memory_mb : float or None
+            Largest resident set of the worker during the command, or of a simulation binary it ran so far
+            (None after a crash).
+        """
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        try:
+            self.process.stdin.write(json.dumps({"argv": list(argv), "output": output}) + "\n")
+            self.process.stdin.flush()
+            line = self.replies.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:  # the worker died during the command
+            returncode = self.process.wait()
+            self.close()
+            return returncode if returncode < 0 else -9, None
+        reply = json.loads(line)
+        return reply["returncode"], reply["peak_memory_mb"]
+
+    def close(self):
+        """End the worker (it finishes nothing: call between commands)."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.stdin.close()
+                self.process.wait()
+            self.replies.close()
+        self.process = self.replies = None
+
+
+_LOCAL = threading.local()
+
+
+def thread_worker():
+    """This thread's warm worker (a Dask worker with several threads runs one per thread)."""
+    if getattr(_LOCAL, "worker", None) is None:
+        _LOCAL.worker = WarmWorker()
+    return _LOCAL.worker
+
+
+def peak_memory_mb():
+    """The largest resident set (MB) of this process since :func:`reset_peak_memory`, or of any child it
+    waited for (the simulation binaries), whichever is larger."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    try:
+        with open("/proc/self/status") as status:
+            own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return max(own, children)
+
+
+def reset_peak_memory():
+    """Start this process's peak resident set afresh (Linux; elsewhere the peak stays the lifetime's)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        pass
+
+
+def serve(main, requests, reply_fd):
+    """The worker's loop: run ``main(argv)`` for each request line of ``requests``, with file descriptors 1 and 2
+    (so also the simulation binaries' output) sent to the request's output file; answer on ``reply_fd``."""
+    import gc
+
+    gc.freeze()  # the imported modules are permanent: later collections scan only the commands' objects
+    with os.fdopen(reply_fd, "w") as replies:
+        for line in requests:
+            request = json.loads(line)
+            reset_peak_memory()
+            returncode = _redirected(main, request["argv"], request["output"])
+            replies.write(json.dumps({"returncode": returncode, "peak_memory_mb": peak_memory_mb()}) + "\n")
+            replies.flush()
+    return 0
+
+
+def _redirected(main, argv, output):
+    """``main(argv)``'s exit code, with descriptors 1 and 2 sent to ``output``; a traceback (a bug) goes there
+    too and exits 1, as it would from a process."""
+    import traceback
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(output, "w") as stream:
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+        try:
+            returncode = main(argv)
+        except SystemExit as exit:  # argparse's usage errors
+            returncode = exit.code if isinstance(exit.code, int) else 1
+        except Exception:
+            traceback.print_exc()
+            returncode = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for descriptor in saved:
+                os.close(descriptor)
+    return returncode
