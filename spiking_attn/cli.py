@@ -22,16 +22,12 @@ import sys
 import time
 
 from .arguments import Parser, add_run_arguments, run_options, run_problems
-from .circuits.softmax_head import LAYER_OPTIONS
 from .errors import InputError
 from .option import positive_int
+from .transformer import TRANSFORMER_OPTIONS
 
 EXIT_BAD_INPUT = 2
 WORKER = "worker"  # `spiking-attn worker --reply-fd N`: the warm worker's loop (spiking_attn.workers)
-# The run options `transformer` takes (the others keep the softmax head's defaults).
-# The run options of `spiking-attn transformer`: the device, the read window, and the layers' network's own
-# (one calibrated network per length bucket serves every text and layer).
-TRANSFORMER_OPTIONS = ("duration", "target", "seed", "cache_dir", *LAYER_OPTIONS)
 
 
 def _run_parser(commands):
@@ -39,6 +35,17 @@ def _run_parser(commands):
         "run", help="simulate one attention head and compare it with exact softmax",
         description="Simulate a spiking attention circuit on a problem (a seeded random one by default), decode "
                     "its attention from spike counts and compare it with exact softmax attention."))
+
+
+def _add_cluster_arguments(parser, what):
+    """--workers N | --scheduler ADDRESS: where the points run (``what`` names them in the help)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, metavar="N",
+                       help=f"workers of a local Dask cluster, one {what} each at a time (default: the number of "
+                            "cores)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing Dask scheduler, such as tcp://host:8786 (workers of dask-jobqueue, "
+                            "Kubernetes, or `dask worker`)")
 
 
 def _sweep_parser(commands):
@@ -50,12 +57,7 @@ def _sweep_parser(commands):
                     "are skipped.")
     sweep.add_argument("config", metavar="CONFIG.toml")
     sweep.add_argument("--out", metavar="DIR", required=True, help="sweep folder (made, or reopened to resume)")
-    where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, metavar="N",
-                       help="workers of a local cluster, one point each at a time (default: the number of cores)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="an existing Dask scheduler, such as tcp://host:8786 (workers of dask-jobqueue, "
-                            "Kubernetes, or `dask worker`)")
+    _add_cluster_arguments(sweep, "point")
     sweep.add_argument("--cache-dir", metavar="DIR",
                        help="build cache shared by the points, on a file system every worker sees "
                             "(default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
@@ -132,6 +134,9 @@ def _transformer_parser(commands):
     add_options(transformer, [option for option in RUN_OPTIONS if option.name in TRANSFORMER_OPTIONS],
                 {"duration": {f"each layer's network, after {SETTLE:g} s of settling": READ_SECONDS}})
     add_output_arguments(transformer, "transformer")
+    _add_cluster_arguments(transformer, "text")
+    transformer.add_argument("--retry-failed", action="store_true",
+                             help="with --workers or --scheduler: encode the texts that failed before again")
 
 
 def _memory_parser(commands):
@@ -328,20 +333,56 @@ def command_transformer(args):
     from .output import result_folder
     from .transformer import READ_SECONDS, run_transformer, write_transformer
 
-    encoder = Encoder(args.model or default_model_folder())
+    model = args.model or default_model_folder()
+    encoder = Encoder(model)
     texts, layers = _texts(args, encoder), _layers(args.layers, encoder)
     args.duration = READ_SECONDS if args.duration is None else args.duration
     options = run_options(args)
     out_dir = args.out or time.strftime("results/transformer-%Y%m%d-%H%M%S")
-    with result_folder(out_dir, "transformer", overwrite=args.overwrite) as staging:
-        result = run_transformer(encoder, texts, layers, options)
-        write_transformer(result, staging)
+    if args.workers is not None or args.scheduler is not None:
+        result = _transformer_on_dask(args, texts, layers, model, options, out_dir)
+        if result is None:
+            return 1
+    else:
+        if args.retry_failed:
+            raise InputError("--retry-failed applies with --workers or --scheduler only")
+        with result_folder(out_dir, "transformer", overwrite=args.overwrite) as staging:
+            result = run_transformer(encoder, texts, layers, options)
+            write_transformer(result, staging, figure=not options.no_figure)
     s = result.summary
     print(f"{len(texts)} text(s), layers {','.join(map(str, layers))} spiking: embedding cosine min "
           f"{s['embedding_cosine_min']:.6f}, similarity error max {s['similarity_error_max']:.5f}, "
           f"worst head TV {s['head_tv_max']:.4f}")
-    print(f"results: {out_dir}/ (summary.json, layers.csv, embeddings.npz, transformer.png)")
+    figure = "" if options.no_figure else ", transformer.png"
+    print(f"results: {out_dir}/ (summary.json, layers.csv, embeddings.npz{figure})")
     return 0
+
+
+def _transformer_on_dask(args, texts, layers, model, options, out_dir):
+    """The texts as points of a sweep in ``out_dir`` (resumable), merged there when every one is done; None (the
+    failures printed) otherwise."""
+    from .output import commit_files
+    from .transformer import run_on_dask, write_transformer
+
+    if args.overwrite:
+        raise InputError("--overwrite does not apply with --workers or --scheduler: the texts' folder is reopened "
+                         "to resume, and replaced text by text")
+    try:
+        result, runs = run_on_dask(texts, layers, model, options, out_dir, workers=args.workers,
+                                   scheduler=args.scheduler, retry_failed=args.retry_failed)
+    except KeyboardInterrupt:
+        print(f"\nspiking-attn: interrupted; the finished texts are kept in {out_dir}: rerun the same command "
+              "to resume", file=sys.stderr)
+        raise SystemExit(130) from None
+    if result is None:
+        for row in runs[runs.status != "done"].itertuples():
+            print(f"spiking-attn: text {row.text!r} {row.status}: {row.error}", file=sys.stderr)
+        print(f"spiking-attn: {int((runs.status != 'done').sum())} of {len(runs)} texts not encoded; nothing merged. "
+              "Rerun with --retry-failed to encode them again", file=sys.stderr)
+        return None
+    with commit_files(out_dir) as staging:
+        write_transformer(result, staging, figure=not options.no_figure)
+    return result
 
 
 def command_memory(args):

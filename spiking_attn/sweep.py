@@ -58,6 +58,9 @@ from .version import __version__
 
 TABLES = ("run", "grid", "report")
 COMMANDS = ("run", "memory")  # what a sweep's points run: `spiking-attn run` (the default) or `memory`
+# The table of each command's result folder that rows.parquet collects (`transformer`'s texts on Dask are points
+# of a sweep too: spiking_attn.transformer).
+ROWS_FILE = {"run": "rows.csv", "memory": "rows.csv", "transformer": "layers.csv"}
 # Options of `spiking-attn run` that the sweep sets itself.
 MANAGED = {"out": "the sweep writes each point's folder itself",
            "overwrite": "the sweep replaces only its own points",
@@ -376,10 +379,11 @@ def prepare_sweep_folder(out_dir, sweep):
         os.makedirs(points, exist_ok=True)
     except OSError as error:
         raise InputError(f"cannot write sweep folder {out_dir}: {error.strerror}") from None
-    for name in os.listdir(points):
-        if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
-            path = os.path.join(points, name)
-            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    for folder in (points, out_dir):  # out_dir: the encoder's merged files staged there (output.commit_files)
+        for name in os.listdir(folder):
+            if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
+                path = os.path.join(folder, name)
+                shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     write_json(os.path.join(out_dir, MARKER), {
         "tool": "spiking-attn", "version": __version__, "config": sweep.config,
         "grid_options": list(sweep.grid_options), "metrics": list(sweep.metrics),
@@ -563,7 +567,7 @@ def write_tables(sweep, out_dir):
     per_row = []
     for row in rows:
         if row["status"] == "done":
-            table = pd.read_csv(os.path.join(out_dir, row["folder"], "rows.csv"))
+            table = pd.read_csv(os.path.join(out_dir, row["folder"], ROWS_FILE[sweep.command]))
             per_row.append(table.assign(point=row["point"], **{name: row.get(name) for name in options}))
     rows_table = pd.concat(per_row, ignore_index=True) if per_row else pd.DataFrame(columns=["point", *options])
     _write_parquet(runs, os.path.join(out_dir, "runs.parquet"))

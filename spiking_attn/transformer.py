@@ -10,6 +10,7 @@ Lengths are bucketed: a text of T tokens runs on a network of T_b = the next mul
 masks padding) and its padding queries ignored, so texts of similar length and all layers share
 one compiled network.
 """
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +23,9 @@ from .experiment import run_experiment
 from .problems import validate
 
 BUCKET = 8
+# The run options of `spiking-attn transformer`: the device, the read window, the figure, and the layers' network's
+# own (one calibrated network per length bucket serves every text and layer).
+TRANSFORMER_OPTIONS = ("duration", "target", "seed", "cache_dir", "no_figure", *LAYER_OPTIONS)
 SETTLE = 0.3  # s of settling per layer's network (7.5 tau_d; the head's default is 0.5 s)
 READ_SECONDS = 0.4  # s: the default read window of each layer's network
 
@@ -71,11 +75,11 @@ class SpikingAttention:
     examples: dict = field(default_factory=dict)
     activity: list = field(default_factory=list)
 
-    def timings(self, text, wall, forward):
+    def timings(self, wall, forward):
         """Where a text's time went: its wall time with the layers in spikes, the exact forward pass, the layer
         runs' builds and binaries, and the rest."""
         build, run = (sum(r[key] for r in self.runs) for key in ("build_seconds", "run_seconds"))
-        return {"text": text, "tokens": self.runs[0]["tokens"] if self.runs else None, "wall_seconds": wall,
+        return {"tokens": self.runs[0]["tokens"] if self.runs else None, "wall_seconds": wall,
                 "numpy_forward_seconds": forward, "build_seconds": build, "binary_seconds": run,
                 "other_seconds": wall - build - run}
 
@@ -122,6 +126,34 @@ def _network_settings(options):
 
 
 @dataclass
+class TextResult:
+    """One text encoded exactly and with the attention of the spiking layers in spikes.
+
+    Attributes
+    ----------
+    text : str
+    exact, spiking : ndarray
+        The sentence embeddings.
+    runs : list of dict
+        One per layer run (:class:`SpikingAttention`'s).
+    examples : dict
+        layer -> (exact attention, decoded attention) of the real rows.
+    timings : dict
+        Where the text's time went (:meth:`SpikingAttention.timings`, without the text's number).
+    energy : dict
+        The text's ``energy`` object.
+    """
+
+    text: str
+    exact: np.ndarray
+    spiking: np.ndarray
+    runs: list
+    examples: dict
+    timings: dict
+    energy: dict
+
+
+@dataclass
 class TransformerResult:
     """Exact and spiking sentence embeddings of some texts, and every layer run's measurements."""
 
@@ -134,8 +166,24 @@ class TransformerResult:
     summary: dict
 
 
+def encode_text(encoder, text, layers, options, progress=stderr_progress):
+    """Encode ``text`` exactly and with the attention of ``layers`` in spikes (a :class:`TextResult`)."""
+    def warnings(line):
+        if line.startswith(("warning", "calibrating")):
+            progress(line)
+
+    attention = SpikingAttention(options, warnings)
+    start = time.perf_counter()
+    exact = encoder.encode(text).embedding
+    middle = time.perf_counter()
+    spiking = encoder.encode(text, attention=attention, layers=layers).embedding
+    wall = time.perf_counter() - middle
+    return TextResult(text=text, exact=exact, spiking=spiking, runs=attention.runs, examples=attention.examples,
+                      timings=attention.timings(wall, middle - start), energy=attention.energy())
+
+
 def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
-    """Encode every text exactly and with the attention of ``layers`` in spikes.
+    """Encode every text exactly and with the attention of ``layers`` in spikes, one after another.
 
     Parameters
     ----------
@@ -152,46 +200,96 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
     -------
     TransformerResult
     """
-    def warnings(line):
-        if line.startswith(("warning", "calibrating")):
-            progress(line)
-
-    exact, spiking, runs, examples, timings, energies = [], [], [], {}, [], []
+    results = []
     for number, text in enumerate(texts):
-        attention = SpikingAttention(options, warnings)
-        start = time.perf_counter()
-        exact.append(encoder.encode(text).embedding)
-        middle = time.perf_counter()
-        spiking.append(encoder.encode(text, attention=attention, layers=layers).embedding)
-        wall = time.perf_counter() - middle
-        timings.append(attention.timings(number, wall, middle - start))
-        energies.append(attention.energy())
-        for run in attention.runs:
-            runs.append({"text": number, **run})
+        result = encode_text(encoder, text, layers, options, progress)
+        for run in result.runs:
             progress(f"text {number + 1}/{len(texts)}, layer {run['layer']}: T={run['tokens']} (network of "
                      f"{run['bucket']}), worst head TV {run['head_tv_max']:.4f}, "
                      f"{'reused build' if run['reused_build'] else 'compiled'}, run {run['run_seconds']:.1f} s")
-        progress(f"text {number + 1}/{len(texts)}: embedding cosine {cosine(exact[-1], spiking[-1]):.6f}, "
-                 f"{wall:.1f} s with {len(layers)} layer(s) in spikes")
-        if number == 0:
-            examples = attention.examples
-    exact, spiking = np.array(exact), np.array(spiking)
-    similarity_error = np.abs(similarities(spiking) - similarities(exact))
+        progress(f"text {number + 1}/{len(texts)}: embedding cosine {cosine(result.exact, result.spiking):.6f}, "
+                 f"{result.timings['wall_seconds']:.1f} s with {len(layers)} layer(s) in spikes")
+        results.append(result)
+    return merge_texts(results, layers, options)
+
+
+def merge_texts(results, layers, options):
+    """The :class:`TransformerResult` of the texts' results, in their order: summary, runs and figures' examples
+    (the first text's)."""
+    exact, spiking = np.array([r.exact for r in results]), np.array([r.spiking for r in results])
+    runs = [{"text": number, **run} for number, result in enumerate(results) for run in result.runs]
+    cosines = [cosine(a, b) for a, b in zip(exact, spiking)]
     summary = {
-        "texts": list(texts),
+        "texts": [r.text for r in results],
         "layers": list(layers),
-        "embedding_cosine": [cosine(a, b) for a, b in zip(exact, spiking)],
-        "embedding_cosine_min": min(cosine(a, b) for a, b in zip(exact, spiking)),
-        "similarity_error_max": float(similarity_error.max()),
+        "embedding_cosine": cosines,
+        "embedding_cosine_min": min(cosines),
+        "similarity_error_max": float(np.abs(similarities(spiking) - similarities(exact)).max()),
         "head_tv_max": max(run["head_tv_max"] for run in runs),
-        "timings": timings,
-        "energy": energies,
+        "timings": [{"text": number, **r.timings} for number, r in enumerate(results)],
+        "energy": [r.energy for r in results],
         "runs": runs,
         "settings": {"settle": SETTLE, "duration": options.duration, "target": options.target,
                      "seed": options.seed, "bucket": BUCKET, **_network_settings(options)},
     }
-    return TransformerResult(texts=list(texts), layers=list(layers), exact=exact, spiking=spiking, runs=runs,
-                             examples=examples, summary=summary)
+    return TransformerResult(texts=summary["texts"], layers=list(layers), exact=exact, spiking=spiking, runs=runs,
+                             examples=results[0].examples, summary=summary)
+
+
+def read_text_result(folder):
+    """The :class:`TextResult` of a one-text result folder that :func:`write_transformer` wrote."""
+    import json
+
+    with open(os.path.join(folder, "summary.json")) as stream:
+        summary = json.load(stream)
+    with np.load(os.path.join(folder, "embeddings.npz")) as embeddings:
+        exact, spiking = embeddings["exact"][0], embeddings["spiking"][0]
+    with np.load(os.path.join(folder, "examples.npz")) as stored:
+        examples = {layer: (stored[f"exact_{layer}"], stored[f"decoded_{layer}"]) for layer in summary["layers"]}
+    timings = {name: value for name, value in summary["timings"][0].items() if name != "text"}
+    runs = [{name: value for name, value in run.items() if name != "text"} for run in summary["runs"]]
+    return TextResult(text=summary["texts"][0], exact=exact, spiking=spiking, runs=runs, examples=examples,
+                      timings=timings, energy=summary["energy"][0])
+
+
+def text_points(texts, layers, model, options):
+    """One sweep point per text: ``spiking-attn transformer --text TEXT`` with the run's layers, model and options
+    (:func:`run_on_dask`)."""
+    from .experiment import OPTION
+    from .sweep import Point
+
+    given = {name: getattr(options, name) for name in TRANSFORMER_OPTIONS
+             if name not in ("cache_dir", "no_figure") and getattr(options, name) not in (None, OPTION[name].default)}
+    shared = ["--layers", ",".join(map(str, layers)), "--model", os.path.abspath(model), "--no-figure"]
+    for name, value in given.items():
+        shared += OPTION[name].argv(value)
+    return [Point(options={"text": text, "layers": ",".join(map(str, layers)), "model": os.path.abspath(model),
+                           **given}, argv=(f"--text={text}", *shared), command="transformer") for text in texts]
+
+
+def run_on_dask(texts, layers, model, options, out_dir, workers=None, scheduler=None, retry_failed=False):
+    """Encode the texts as the points of a sweep (:func:`spiking_attn.sweep.execute`: spread over Dask workers
+    that share the build cache, resumable per text) in the sweep folder ``out_dir``.
+
+    Returns
+    -------
+    TransformerResult or None
+        None if a text failed (runs.parquet says which and why; rerun with ``retry_failed``).
+    pandas.DataFrame
+        runs.parquet's table: one row per text.
+    """
+    from .sweep import Sweep, execute, point_folder
+
+    points = text_points(texts, layers, model, options)
+    config = {"command": "transformer", "texts": list(texts), "layers": list(layers), "model": os.path.abspath(model)}
+    sweep = Sweep(config=config, points=tuple(points), grid_options=("text",),
+                  metrics=("embedding_cosine_min", "head_tv_max"), command="transformer")
+    runs = execute(sweep, out_dir, workers=workers, scheduler=scheduler, cache_dir=options.cache_dir,
+                   retry_failed=retry_failed)
+    if (runs.status != "done").any():
+        return None, runs
+    results = [read_text_result(point_folder(os.path.abspath(out_dir), point)) for point in points]
+    return merge_texts(results, layers, options), runs
 
 
 def transformer_figure(result, heads=(0, 1)):
@@ -228,11 +326,10 @@ def transformer_figure(result, heads=(0, 1)):
     return figure
 
 
-def write_transformer(result, folder):
-    """Write ``summary.json``, ``layers.csv``, ``embeddings.npz`` (``exact``, ``spiking``, ``texts``)
-    and ``transformer.png`` into ``folder``."""
-    import os
-
+def write_transformer(result, folder, figure=True):
+    """Write ``summary.json``, ``layers.csv``, ``embeddings.npz`` (``exact``, ``spiking``, ``texts``),
+    ``examples.npz`` (the first text's exact and decoded attention of each spiking layer: ``exact_L``,
+    ``decoded_L``) and, with ``figure``, ``transformer.png`` into ``folder``."""
     import pandas as pd
 
     from .figures import save_figure
@@ -242,4 +339,8 @@ def write_transformer(result, folder):
     pd.DataFrame(result.runs).to_csv(os.path.join(folder, "layers.csv"), index=False)
     np.savez(os.path.join(folder, "embeddings.npz"), exact=result.exact, spiking=result.spiking,
              texts=np.array(result.texts))
-    save_figure(transformer_figure(result), os.path.join(folder, "transformer.png"))
+    np.savez(os.path.join(folder, "examples.npz"),
+             **{f"{kind}_{layer}": pair[index] for layer, pair in result.examples.items()
+                for index, kind in enumerate(("exact", "decoded"))})
+    if figure:
+        save_figure(transformer_figure(result), os.path.join(folder, "transformer.png"))

@@ -45,3 +45,31 @@ def default_run(tmp_path_factory, build_cache):
     with open(out / "summary.json") as handle:
         summary = json.load(handle)
     return code, out, summary
+
+
+@pytest.fixture
+def dask_scheduler(tmp_path):
+    """The address of a separately started `dask scheduler` with one separately started single-threaded
+    `dask worker` (as on a cluster); both are stopped afterwards."""
+    import subprocess
+    import sys
+    import time
+
+    scheduler_file = tmp_path / "scheduler.json"
+    dask = os.path.join(os.path.dirname(sys.executable), "dask")
+    scheduler = subprocess.Popen([dask, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file",
+                                  str(scheduler_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        deadline = time.time() + 60
+        while not scheduler_file.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        yield address
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)

@@ -254,28 +254,11 @@ def test_killed_sweep_resumes_with_every_point_exactly_once(tmp_path):
     assert not [name for name in os.listdir(out / "points") if "partial" in name or "previous" in name]
 
 
-def test_sweep_runs_on_separately_started_scheduler_and_worker(tmp_path):
-    scheduler_file = tmp_path / "scheduler.json"
-    dask = os.path.join(os.path.dirname(sys.executable), "dask")
-    scheduler = subprocess.Popen([dask, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file",
-                                  str(scheduler_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = None
-    try:
-        deadline = time.time() + 60
-        while not scheduler_file.exists() and time.time() < deadline:
-            time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
-        worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        runs = spiking_attn.run_sweep(small_config(seed=[0, 1]), str(tmp_path / "out"), scheduler=address)
-        assert list(runs.status) == ["done", "done"]
-        assert runs.worker.notna().all()
-        assert (runs.row_tv_mean < 0.05).all()
-    finally:
-        for process in (worker, scheduler):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=30)
+def test_sweep_runs_on_separately_started_scheduler_and_worker(tmp_path, dask_scheduler):
+    runs = spiking_attn.run_sweep(small_config(seed=[0, 1]), str(tmp_path / "out"), scheduler=dask_scheduler)
+    assert list(runs.status) == ["done", "done"]
+    assert runs.worker.notna().all()
+    assert (runs.row_tv_mean < 0.05).all()
 
 
 def test_run_problem_takes_arrays_and_gives_tables():

@@ -74,3 +74,25 @@ def test_transformer_layers_share_one_calibrated_network(tmp_path):
     assert summary["settings"]["heterogeneity"] == 0.1 and summary["settings"]["calibrate"] == 0.2
     assert [run["calibration"] for run in summary["runs"]] == ["calibrated in this run",
                                                                "reused (stored for this network)"]
+
+
+def test_texts_on_a_separately_started_dask_cluster_resume_and_match_the_serial_run(tmp_path, dask_scheduler):
+    """`transformer --scheduler`: each text is a point on the cluster's warm worker; the merged result equals the
+    serial run's, and a rerun finds every text done and encodes none again."""
+    texts = ["A cat sat quietly on the warm windowsill.", "The dog slept on the sunny porch all afternoon."]
+    common = ["transformer", "--text", *texts, "--layers", "0", "--duration", "0.3"]
+    out = tmp_path / "on_dask"
+    assert main([*common, "--scheduler", dask_scheduler, "--out", str(out)]) == 0
+    records = {path.name: path.read_text() for path in (out / "points").glob("*.json")}
+    assert len(records) == 2 and all(json.loads(text)["status"] == "done" for text in records.values())
+    assert main([*common, "--scheduler", dask_scheduler, "--out", str(out)]) == 0  # resumed: nothing left to do
+    assert {path.name: path.read_text() for path in (out / "points").glob("*.json")} == records
+
+    assert main([*common, "--out", str(tmp_path / "serial"), "--no-figure"]) == 0
+    merged, serial = (json.loads((folder / "summary.json").read_text()) for folder in (out, tmp_path / "serial"))
+    assert merged["texts"] == texts and [run["text"] for run in merged["runs"]] == [0, 1]
+    assert merged["embedding_cosine"] == serial["embedding_cosine"]
+    assert merged["energy"] == serial["energy"]
+    with np.load(out / "embeddings.npz") as a, np.load(tmp_path / "serial" / "embeddings.npz") as b:
+        np.testing.assert_array_equal(a["spiking"], b["spiking"])
+    assert (out / "transformer.png").exists() and not (tmp_path / "serial" / "transformer.png").exists()

@@ -161,6 +161,27 @@ OPTIONS = (
                          "calibration's (0: the calibrated state is frozen)", "number", default=0.0, low=0.0,
            high=1.0, metavar="FRACTION", recorded=True),
 )
+# The head's rates and time step: what a spike budget buys (the accuracy-cost frontier, BENCHMARKS.md). Not given,
+# each is the HeadParameters' value (summary.json records the parameters a run used).
+PARAMETER_OPTIONS = tuple(
+    Option(name, f"{text} (default {getattr(HeadParameters(), name):g}{' ' + unit if unit else ''})", kind, low=low,
+           high=high, unit=unit, metavar=metavar)
+    for name, text, kind, low, high, unit, metavar in (
+        ("input_rate", "rate of the busiest input neuron, which sets the queries' encoding gain", "number", 1.0,
+         5000.0, "Hz", "HZ"),
+        ("r_score", "rate of a score neuron whose pair carries the row's mean weight", "number", 1.0, 1000.0, "Hz",
+         "HZ"),
+        ("n_score", "score neurons per (query, key) pair", "whole", 1, 64, "", "N"),
+        ("attention_rate_per_key", "a row's attention rate R_att per key it sees", "number", 1.0, 1000.0, "Hz", "HZ"),
+        ("attention_rate_min", "the smallest attention rate R_att of a row", "number", 10.0, 8000.0, "Hz", "HZ"),
+        ("dt", "simulation time step", "number", 1e-6, 5e-4, "s", "SEC"),
+    ))
+
+
+# Parameters that reach the network only as arrays of values (rates, weights, set points), never as code: a head
+# that differs from a built one only in these reuses its build (the cache's key leaves them out; should one ever
+# reach the code, `make` recompiles and the run says so: devices.StandaloneRunner.compile).
+DATA_PARAMETERS = ("input_rate", "attention_rate_per_key", "attention_rate_min", "attention_rate_max")
 
 
 # The options of a network of the pretrained encoder's layers (spiking-attn transformer): the robustness
@@ -308,7 +329,9 @@ class SoftmaxHead(Circuit):
         return {"network": KIND.name, "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
                 "dim": p.dim, "value_dim": p.value_dim, "causal": self.causal, "astrocyte": self.astrocyte,
                 "read_seconds": self.read_seconds, "membrane_noise": v.membrane_noise,
-                "input_spikes": v.input_spikes, "dale": v.dale, **self._astrocyte_settings(), **self._adaptation()}
+                "input_spikes": v.input_spikes, "dale": v.dale, **self._astrocyte_settings(), **self._adaptation(),
+                "parameters": {name: value for name, value in asdict(self.parameters).items()
+                               if name not in DATA_PARAMETERS}}
 
     def _adaptation(self):
         """What shapes a heterogeneous head's code beyond the identical head's: the factors drawn from the seed
@@ -722,6 +745,13 @@ def _homeostasis(options, state=None):
     return Homeostasis(state=state, plasticity=options.plasticity)
 
 
+def _parameters(options, parameters):
+    """The head's parameters: ``parameters`` (default HeadParameters()) with the rate options given applied."""
+    given = {option.name: getattr(options, option.name) for option in PARAMETER_OPTIONS
+             if getattr(options, option.name, None) is not None}
+    return replace(parameters or HeadParameters(), **given)
+
+
 def _build(problem, options, parameters, calibration=None):
     parameters, model = _settled(options, parameters)
     return build_softmax_head(problem, parameters, astrocyte=options.astrocyte, seed=options.seed,
@@ -768,9 +798,9 @@ def _size(options, heads, tokens, key_tokens, dim, value_dim, parameters):
 KIND = CircuitKind(
     name="softmax",
     description="the exact-softmax head: every query row read at once, normalised by its astrocyte's feedback",
-    options=OPTIONS,
+    options=OPTIONS + PARAMETER_OPTIONS,
     defaults={"duration": READ_WINDOW},
-    parameters=lambda options, parameters: parameters or HeadParameters(),
+    parameters=_parameters,
     check_options=_check_options,
     size=_size,
     build=_build,
