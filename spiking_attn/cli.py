@@ -354,7 +354,7 @@ def command_transformer(args):
           f"{s['embedding_cosine_min']:.6f}, similarity error max {s['similarity_error_max']:.5f}, "
           f"worst head TV {s['head_tv_max']:.4f}")
     figure = "" if options.no_figure else ", transformer.png"
-    print(f"results: {out_dir}/ (summary.json, layers.csv, embeddings.npz{figure})")
+    print(f"results: {out_dir}/ (summary.json, layers.csv, embeddings.npz, examples.npz{figure})")
     return 0
 
 
@@ -444,6 +444,10 @@ COMMANDS = {"run": command_run, "sweep": command_sweep, "report": command_report
 
 def main(argv=None):
     """Entry point of ``spiking-attn``; returns the exit code."""
+    if argv is None:  # the process's own command line: nothing but the imported modules exists yet
+        import gc
+
+        gc.freeze()  # they stay for good; the runs' collections (devices.simulate) then scan only the runs' objects
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == [WORKER]:  # a warm worker of a sweep (spiking_attn.workers), not a command for users
         from .workers import serve
