@@ -5,13 +5,16 @@ projects are kept in the build cache, :mod:`spiking_attn.cache`), ``cuda_standal
 an NVIDIA GPU through brian2cuda) and the runtime targets ``cython`` and ``numpy`` (code generated
 and executed from Python).
 """
+import contextlib
 import gc
+import hashlib
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from brian2 import (
@@ -26,11 +29,12 @@ from brian2 import (
     second,
     set_device,
 )
-from brian2.devices.device import reset_device
+from brian2.devices.device import get_device, reset_device
 
 from .cache import cache_entry, cache_root, check_usable, compiler_identity, compiler_name, mark_complete
 from .errors import InputError
 from .option import Option
+from .output import write_json
 
 TARGETS = ("cpp_standalone", "cython", "numpy", "cuda_standalone")
 STANDALONE = ("cpp_standalone", "cuda_standalone")
@@ -41,12 +45,90 @@ class Timings:
     """Wall-clock seconds spent building (code generation, compilation) and running.
 
     ``reused_build`` is True when a complete standalone build of the same structure was found in
-    the cache, so nothing was compiled.
+    the cache, so nothing was compiled; ``code_generated`` is False when, in addition, no code was
+    generated: the build's binary ran with this problem's values given on its command line
+    (:class:`Assignments`).
     """
 
     build_seconds: float
     run_seconds: float
     reused_build: bool = False
+    code_generated: bool = True
+
+
+@dataclass
+class Assignments:
+    """What building a circuit assigned from Python on the C++ standalone device.
+
+    Brian2 keeps such values out of the generated code: an array assignment becomes a data file the
+    binary reads, which the binary also takes on its command line (``group.variable=FILE``), so a
+    build can run again with other values without generating code. A single value is written into the
+    code, and so is everything else (equations, connectivity from expressions).
+
+    Attributes
+    ----------
+    values : dict
+        ``group.variable`` -> the values assigned (an array of the variable's type and size).
+    constants : dict
+        ``group.variable`` -> repr of a single value assigned to every element (in the code).
+    static : dict
+        Brian2's own arrays (read-only: connectivity, the indices of links and monitors) and every other data file
+        of the build (indexed assignments): name -> SHA-256 of its contents. A build is run with new values only
+        if these are the same.
+    """
+
+    values: dict = field(default_factory=dict)
+    constants: dict = field(default_factory=dict)
+    static: dict = field(default_factory=dict)
+
+    def manifest(self):
+        """What must match for a build to run with these values: JSON-able."""
+        return {"values": {name: [str(array.dtype), int(array.size)] for name, array in sorted(self.values.items())},
+                "constants": dict(sorted(self.constants.items())), "static": dict(sorted(self.static.items()))}
+
+
+@contextlib.contextmanager
+def recorded_assignments():
+    """Record the standalone device's assignments from Python (:class:`Assignments`) while the block builds a
+    circuit; the device's own bookkeeping is unchanged."""
+    target = get_device()
+    record, filling = Assignments(), []
+    fill_with_array, static_array = target.fill_with_array, target.static_array
+
+    def recording_fill(var, values):
+        values = np.asarray(values)
+        name = f"{var.owner.name}.{var.name}"
+        if var.read_only and values.size:  # Brian2's own arrays: connectivity, indices of links and monitors
+            record.static[name] = hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()
+        elif values.size == 1:
+            record.constants[name] = repr(values.item())
+        elif values.size > 1:
+            record.values[name] = np.array(values, dtype=var.dtype).ravel()
+        filling.append(name)
+        try:
+            return fill_with_array(var, values)
+        finally:
+            filling.pop()
+
+    def recording_static(name, values):
+        stored = static_array(name, values)
+        if not filling:
+            record.static[stored] = hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()
+        return stored
+
+    target.fill_with_array, target.static_array = recording_fill, recording_static
+    try:
+        yield record
+    finally:
+        del target.fill_with_array, target.static_array  # the instance's own attributes: the methods show again
+
+
+def takes_values_on_command_line(circuit):
+    """Whether the circuit's build can run again with new values and no code generated: none of its objects
+    reads a TimedArray or a function (their values are data files too, but only generated code names them)."""
+    namespaces = [circuit.namespace] + [getattr(obj, "namespace", None) or {} for obj in circuit.network.objects]
+    return not any(isinstance(value, (TimedArray, Function))
+                   for namespace in namespaces for value in namespace.values())
 
 
 def check_target(target):
@@ -87,6 +169,9 @@ COMPILER_FLAGS = [flag for flag in prefs.codegen.cpp.extra_compile_args_gcc if f
 INSTALLATION_PATH_PREFS = ("include_dirs", "library_dirs", "runtime_library_dirs")
 
 REPORT_PERIOD = 10.0  # wall seconds between progress lines of a long run
+# In a cache entry: what the build's binary takes on its command line (Assignments.manifest), written by a build
+# whose circuit can run with new values and no code generated (takes_values_on_command_line).
+VALUES_MANIFEST = "values.json"
 
 PROGRESS_CPP = """
 double spiking_attn_progress(const double t, const double duration)
@@ -250,7 +335,7 @@ class Runner:
     def activate(self):
         defaultclock.dt = self.dt * second
 
-    def run(self, circuit, start):
+    def run(self, circuit, start, assignments=None):
         raise NotImplementedError
 
     def deactivate(self):
@@ -264,7 +349,7 @@ class RuntimeRunner(Runner):
         super().activate()
         prefs.codegen.target = self.target
 
-    def run(self, circuit, start):
+    def run(self, circuit, start, assignments=None):
         self.progress(f"generating {self.target} code ...")
         circuit.network.run(0 * second, namespace=circuit.namespace)
         build_seconds = time.perf_counter() - start
@@ -292,23 +377,33 @@ class StandaloneRunner(Runner):
         prefs.devices.cpp_standalone.openmp_threads = 0
         super().deactivate()
 
-    def run(self, circuit, start):
-        if self.target == "cpp_standalone":
-            circuit.network.add(progress_reporter(circuit.duration))
-            report = {}
-        else:  # brian2cuda: its own progress report (the reporter has no CUDA implementation)
-            report = dict(report="stderr", report_period=REPORT_PERIOD * second)
-        circuit.network.run(circuit.duration * second, namespace=circuit.namespace, **report)
-        run_folder, reused = self.compile(circuit)
+    def run(self, circuit, start, assignments=None):
+        """Run the circuit's build: with ``assignments`` (:func:`recorded_assignments`) a cached build that takes
+        them on its command line runs with no code generated; otherwise the project is generated and built (or
+        found up to date) in the cache first."""
+        run_folder = None if assignments is None else self.reusable_build(circuit, assignments)
+        run_args, reused, generated = [], True, run_folder is None
+        if run_folder is not None:
+            self.progress("running the cached build with this problem's values (no code generated)")
+            run_args = command_line_values(run_folder, assignments)
+            ran_as_compiled_code(circuit.network)
+        else:
+            if self.target == "cpp_standalone":
+                circuit.network.add(progress_reporter(circuit.duration))
+                report = {}
+            else:  # brian2cuda: its own progress report (the reporter has no CUDA implementation)
+                report = dict(report="stderr", report_period=REPORT_PERIOD * second)
+            circuit.network.run(circuit.duration * second, namespace=circuit.namespace, **report)
+            run_folder, reused = self.compile(circuit, assignments)
         # The entry is unlocked: same-shaped runs build (rewriting its data files) while this one runs.
         try:
             build_seconds = time.perf_counter() - start
             self.progress(f"{'ready' if reused else 'compiled'} in {build_seconds:.1f} s; running ...")
             start = time.perf_counter()
-            device.run(directory=run_folder, results_directory="results", with_output=True)
+            device.run(directory=run_folder, results_directory="results", with_output=True, run_args=run_args)
             run_seconds = time.perf_counter() - start
             return recorded(circuit), Timings(build_seconds=build_seconds, run_seconds=run_seconds,
-                                              reused_build=reused)
+                                              reused_build=reused, code_generated=generated)
         finally:
             shutil.rmtree(run_folder, ignore_errors=True)  # our own mkdtemp folder
 
@@ -319,9 +414,25 @@ class StandaloneRunner(Runner):
         return {**circuit.structure(), "target": self.target, "threads": self.threads, "dt": self.dt,
                 "constants": constants, "compiler_flags": COMPILER_FLAGS, **compiler_identity()}
 
-    def compile(self, circuit):
+    def reusable_build(self, circuit, assignments):
+        """A private copy of the cached build of the circuit's structure if that build takes ``assignments`` on its
+        command line (its manifest matches: the same values by name, type and size, the same single values and
+        data files); else None."""
+        with cache_entry(cache_root(self.cache_dir), self.structure(circuit)) as (folder, complete):
+            try:
+                with open(os.path.join(folder, VALUES_MANIFEST)) as stream:
+                    manifest = json.load(stream)
+            except (OSError, ValueError):
+                return None
+            if not complete or manifest != assignments.manifest() or not os.path.isfile(os.path.join(folder, "main")):
+                return None  # (a build without its binary goes the long way: make links it again)
+            self.progress(f"reusing the compiled build in {folder}")
+            return private_copy(folder)
+
+    def compile(self, circuit, assignments=None):
         """Build the project in its cache entry (``make`` recompiles only what changed) and copy the
-        binary out; returns the run folder and whether the cached build was reused unchanged."""
+        binary out; returns the run folder and whether the cached build was reused unchanged. With
+        ``assignments`` the entry records what its binary takes on its command line (:meth:`reusable_build`)."""
         with cache_entry(cache_root(self.cache_dir), self.structure(circuit)) as (folder, complete):
             self.progress(f"reusing the compiled build in {folder}" if complete
                           else f"generating and compiling C++ code in {folder} ...")
@@ -330,8 +441,32 @@ class StandaloneRunner(Runner):
             reused = complete and compiled_files(folder) == before  # checked: no compiler ran
             if complete and not reused:
                 self.progress("the cached build was out of date and has been recompiled")
+            manifest = os.path.join(folder, VALUES_MANIFEST)
+            if assignments is None:
+                if os.path.isfile(manifest):
+                    os.remove(manifest)  # our own file in our own entry: this build takes no values
+            else:
+                write_json(manifest, assignments.manifest())
             mark_complete(folder)
             return private_copy(folder), reused
+
+
+def ran_as_compiled_code(network):
+    """Mark the network's objects as run, as ``Network.run`` marks them (Brian2's private ``_network``): they run as
+    the cached binary, and Brian2 would otherwise warn, when they are deleted, that they were never in a network."""
+    for obj in network.objects:
+        for part in (obj, *obj.contained_objects):
+            part._network = network.id
+
+
+def command_line_values(run_folder, assignments):
+    """Write the assigned values into ``run_folder``'s data folder; returns the binary's arguments that load them."""
+    arguments = []
+    for name, values in sorted(assignments.values.items()):
+        path = os.path.join("static_arrays", f"_command_line_{name}")
+        values.tofile(os.path.join(run_folder, path))
+        arguments.append(f"{name}={path}")
+    return arguments
 
 
 def _set_compiler_prefs():
@@ -341,6 +476,16 @@ def _set_compiler_prefs():
     for name in INSTALLATION_PATH_PREFS:
         prefs.codegen.cpp[name] = []
     return defaults
+
+
+def _built(build, target):
+    """The circuit ``build`` returns, and on cpp_standalone what it assigned from Python if its build can take
+    that on the binary's command line (else None: its code is generated)."""
+    if target != "cpp_standalone":
+        return build(), None
+    with recorded_assignments() as assignments:
+        circuit = build()
+    return circuit, assignments if takes_values_on_command_line(circuit) else None
 
 
 def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress, cache_dir=None, threads=1):
@@ -379,9 +524,9 @@ def simulate(build, target="cpp_standalone", dt=0.1e-3, progress=stderr_progress
         # Brian2 names objects uniquely among those alive: collect an earlier run's (reference
         # cycles) so that a same-shaped circuit in this process generates identical code.
         gc.collect()
-        circuit = build()
+        circuit, assignments = _built(build, target)
         progress(f"{circuit.describe()}; target {target}, {circuit.duration:g} s simulated")
-        recording, timings = runner.run(circuit, start)
+        recording, timings = runner.run(circuit, start, assignments)
         progress(f"simulated {circuit.duration:g} s in {timings.run_seconds:.1f} s")
         return circuit, recording, timings
     finally:

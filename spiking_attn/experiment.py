@@ -214,6 +214,7 @@ def _summary(problem, options, exact, metrics, circuit, recording, timings, satu
         "build_seconds": timings.build_seconds,
         "run_seconds": timings.run_seconds,
         "reused_build": timings.reused_build,
+        "code_generated": timings.code_generated,
         **recorded_options(options),
         "problem": problem.name,
         "heads": problem.heads,

@@ -343,11 +343,12 @@ def run_point(argv, folder, cache_dir, record_path, command="run"):
     import socket
     import tempfile
 
-    from .workers import thread_worker
+    from .workers import warm_worker
 
     start = time.perf_counter()
-    with tempfile.NamedTemporaryFile(mode="r", prefix="spiking-attn-point-", suffix=".txt") as output:
-        returncode, peak_memory_mb = thread_worker().run(
+    with tempfile.NamedTemporaryFile(mode="r", prefix="spiking-attn-point-", suffix=".txt") as output, \
+            warm_worker() as worker:
+        returncode, peak_memory_mb = worker.run(
             [command, *argv, "--out", folder, "--overwrite", "--cache-dir", cache_dir], output.name)
         text = output.read()
     record = point_record(None if returncode == 0 else _one_line_error(text, returncode),
@@ -512,6 +513,9 @@ def execute(sweep, out_dir, workers=None, scheduler=None, cache_dir=None, retry_
 def _run_points(client, points, out_dir, cache, progress):
     from distributed import as_completed
 
+    from .workers import prewarm
+
+    client.run(prewarm)  # each Dask worker's warm worker imports while the points are handed out
     _check_workers_see(client, os.path.join(out_dir, "points"), cache)
     futures = {client.submit(run_point, point.argv, point_folder(out_dir, point), cache, _record_path(out_dir, point),
                              point.command, key=f"point-{point.key}", pure=False): point

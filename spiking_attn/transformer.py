@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .circuits.softmax_head import LAYER_OPTIONS, HeadParameters
+from .circuits.softmax_head import LAYER_OPTIONS, PARAMETER_OPTIONS, HeadParameters
 from .devices import stderr_progress
 from .energy import attention_macs, energy_account
 from .experiment import run_experiment
 from .problems import validate
 
 BUCKET = 8
-# The run options of `spiking-attn transformer`: the device, the read window, the figure, and the layers' network's
-# own (one calibrated network per length bucket serves every text and layer).
-TRANSFORMER_OPTIONS = ("duration", "target", "seed", "cache_dir", "no_figure", *LAYER_OPTIONS)
+# The run options of `spiking-attn transformer`: the device, the read window, the figure, the layers' network's own
+# (one calibrated network per length bucket serves every text and layer) and its rates and time step.
+TRANSFORMER_OPTIONS = ("duration", "target", "seed", "cache_dir", "no_figure", *LAYER_OPTIONS,
+                       *(option.name for option in PARAMETER_OPTIONS))
 SETTLE = 0.3  # s of settling per layer's network (7.5 tau_d; the head's default is 0.5 s)
 READ_SECONDS = 0.4  # s: the default read window of each layer's network
 
@@ -122,7 +123,7 @@ def similarities(embeddings):
 
 def _network_settings(options):
     """The layers' network's own settings of a transformer run (its robustness options and calibration)."""
-    return {name: getattr(options, name) for name in LAYER_OPTIONS}
+    return {name: getattr(options, name) for name in (*LAYER_OPTIONS, *(option.name for option in PARAMETER_OPTIONS))}
 
 
 @dataclass

@@ -14,6 +14,7 @@ Protocol (one JSON object per line): the parent writes ``{"argv": [...], "output
 standard input; the child answers on the pipe whose descriptor it was given with ``{"returncode": N,
 "peak_memory_mb": M}``. End of input ends the child.
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -29,7 +30,8 @@ class WarmWorker:
         self.process = None
         self.replies = None
 
-    def _start(self):
+    def start(self):
+        """Start the child (it imports while the caller goes on; the first command waits for it)."""
         read, write = os.pipe()
         self.process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", "worker", "--reply-fd", str(write)],
                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=(write,),
@@ -49,7 +51,7 @@ class WarmWorker:
             (None after a crash).
         """
         if self.process is None or self.process.poll() is not None:
-            self._start()
+            self.start()
         try:
             self.process.stdin.write(json.dumps({"argv": list(argv), "output": output}) + "\n")
             self.process.stdin.flush()
@@ -73,14 +75,31 @@ class WarmWorker:
         self.process = self.replies = None
 
 
-_LOCAL = threading.local()
+_IDLE = []  # this process's warm workers not running a command
+_LOCK = threading.Lock()
 
 
-def thread_worker():
-    """This thread's warm worker (a Dask worker with several threads runs one per thread)."""
-    if getattr(_LOCAL, "worker", None) is None:
-        _LOCAL.worker = WarmWorker()
-    return _LOCAL.worker
+@contextlib.contextmanager
+def warm_worker():
+    """An idle warm worker of this process, or a new one (a Dask worker with several threads runs one per busy
+    thread), handed back when the block ends."""
+    with _LOCK:
+        worker = _IDLE.pop() if _IDLE else WarmWorker()
+    try:
+        yield worker
+    finally:
+        with _LOCK:
+            _IDLE.append(worker)
+
+
+def prewarm():
+    """Start a warm worker in this process if none is idle, so that its imports overlap with what comes before the
+    first command (a Dask cluster's start)."""
+    with _LOCK:
+        if not _IDLE:
+            worker = WarmWorker()
+            worker.start()
+            _IDLE.append(worker)
 
 
 def peak_memory_mb():

@@ -225,3 +225,56 @@ def test_an_interrupted_build_whose_compiler_still_runs_is_moved_aside(tmp_path)
     with cache_entry(str(tmp_path), structure):
         pass
     assert not stale.exists() and mine.is_dir()
+
+
+def test_new_values_run_the_cached_binary_without_code_generation(default_run, build_cache, tmp_path):
+    """A new problem of the default shape runs the cached binary with its values on the command line, and gives
+    exactly what generating the code again gives."""
+    (entry,) = [e for e in list_entries(build_cache) if e["network"] == "softmax" and "tokens=16" in e["shape"]]
+    quick = cli("run", "--seed", "5", "--out", str(tmp_path / "quick"))
+    assert quick.returncode == 0, quick.stderr
+    assert "no code generated" in quick.stderr
+    os.remove(build_cache / entry["key"] / devices.VALUES_MANIFEST)  # the entry no longer says what it takes
+    regenerated = cli("run", "--seed", "5", "--out", str(tmp_path / "regenerated"))
+    assert regenerated.returncode == 0, regenerated.stderr
+    summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("quick", "regenerated")]
+    assert [(s["reused_build"], s["code_generated"]) for s in summaries] == [(True, False), (True, True)]
+    assert (build_cache / entry["key"] / devices.VALUES_MANIFEST).exists()  # written again by the regeneration
+    with np.load(tmp_path / "quick" / "attention.npz") as a, np.load(tmp_path / "regenerated" / "attention.npz") as b:
+        for name in ("attention_decoded", "output_decoded", "normaliser_decoded"):
+            np.testing.assert_array_equal(a[name], b[name])
+    assert summaries[0]["energy"] == summaries[1]["energy"]
+
+
+def test_values_on_the_command_line_only_where_everything_else_is_the_same():
+    """What a build takes on its command line: the arrays assigned from Python; connectivity (Dale's law: the
+    keys' signs choose the synapses) and TimedArrays send a build the long way."""
+    from brian2 import set_device
+    from brian2.devices.device import device, reset_device
+
+    from spiking_attn.circuits.memory import build_memory
+    from spiking_attn.circuits.softmax_head import Variability, build_softmax_head
+    from spiking_attn.problems import random_problem
+
+    def manifest(build):
+        with devices.recorded_assignments() as assignments:
+            circuit = build()
+        devices.ran_as_compiled_code(circuit.network)  # built, never run: no warning when deleted
+        return assignments.manifest(), assignments, devices.takes_values_on_command_line(circuit)
+
+    set_device("cpp_standalone", build_on_run=False)
+    try:
+        first, values, plain = manifest(lambda: build_softmax_head(random_problem(4, 4, seed=0)))
+        second, _, _ = manifest(lambda: build_softmax_head(random_problem(4, 4, seed=1)))
+        assert plain and first == second
+        assert {"key_synapses.w", "value_synapses.w", "input_neurons.v_drive"} <= set(values.values)
+        assert "key_synapses.sources" in values.static and "key_synapses.sources" not in values.values
+        dale = [manifest(lambda seed=seed: build_softmax_head(random_problem(4, 4, seed=seed),
+                                                              variability=Variability(dale=True)))[0]
+                for seed in (0, 1)]
+        assert dale[0]["values"] == dale[1]["values"] and dale[0]["static"] != dale[1]["static"]
+        patterns = np.sign(np.random.default_rng(0).normal(size=(3, 8)))
+        assert not manifest(lambda: build_memory(patterns, patterns[:1], beta=1.0))[2]  # its loop is a TimedArray
+    finally:
+        device.reinit()
+        reset_device("runtime")

@@ -79,7 +79,7 @@ class HeadParameters(CommonParameters):
         R_att = K * this, within [attention_rate_min, attention_rate_max].
     attention_rate_min, attention_rate_max : float
         Bounds of R_att (Hz); the maximum keeps a neuron carrying all the weight below one spike
-        per time step.
+        per time step (R_att is also kept at most 0.8 / dt, so at another dt too).
     carry_limit : float
         The somata keep at most this many thresholds of charge over a reset (reached only by a
         soma driven above one spike per time step, as in the first milliseconds of a wide row).
@@ -105,9 +105,12 @@ class HeadParameters(CommonParameters):
         return np.minimum(target, self.n_score / (2 * self.dt))
 
     def attention_rate(self, keys):
-        """R_att, the summed rate of a row of ``keys`` attention neurons when normalised (Hz)."""
+        """R_att, the summed rate of a row of ``keys`` attention neurons when normalised (Hz): attention_rate_per_key
+        per key, within [attention_rate_min, attention_rate_max], and never above 0.8 / dt (a neuron carrying all
+        the row's weight fires below one spike per time step; at the default dt the maximum, 8000 Hz, is that)."""
+        highest = min(self.attention_rate_max, 0.8 / self.dt)
         return np.clip(self.attention_rate_per_key * np.asarray(keys, dtype=np.float64),
-                       self.attention_rate_min, self.attention_rate_max)
+                       min(self.attention_rate_min, highest), highest)
 
     def namespace(self):
         """The Brian2 namespace of the head's equations, with units."""
