@@ -443,8 +443,10 @@ def _client(workers, scheduler):
             client.close()
             raise InputError(f"the Dask scheduler at {scheduler} has no workers (waited 30 s)") from None
         return client
-    # The client owns this cluster: closing the client stops its workers.
-    return Client(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    # The client owns this cluster: closing the client stops its workers. They are threads of this process: each
+    # hands its points to a warm worker process of its own (spiking_attn.workers), which does the work and whose
+    # crash ends only that process, so worker processes of Dask's own would only add their start-up.
+    return Client(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None,
                   silence_logs=logging.ERROR)
 
 
@@ -494,6 +496,10 @@ def execute(sweep, out_dir, workers=None, scheduler=None, cache_dir=None, retry_
     todo = [point for point in sweep.points
             if (record := read_record(out_dir, point)) is None or (retry_failed and record["status"] == "failed")]
     progress = Progress(len(sweep.points), len(sweep.points) - len(todo), stream)
+    if todo and scheduler is None:
+        from .workers import prewarm
+
+        prewarm(workers or os.cpu_count() or 1)  # the local cluster's threads hand their points to these
     client = _client(workers or os.cpu_count() or 1, scheduler) if todo else None  # before anything is written
     try:
         prepare_sweep_folder(out_dir, sweep)
@@ -501,7 +507,7 @@ def execute(sweep, out_dir, workers=None, scheduler=None, cache_dir=None, retry_
             if client is None:
                 progress.show()
             else:
-                _run_points(client, todo, out_dir, cache, progress)
+                _run_points(client, todo, out_dir, cache, progress, external=scheduler is not None)
         finally:
             runs = write_tables(sweep, out_dir)
     finally:
@@ -510,12 +516,13 @@ def execute(sweep, out_dir, workers=None, scheduler=None, cache_dir=None, retry_
     return runs
 
 
-def _run_points(client, points, out_dir, cache, progress):
+def _run_points(client, points, out_dir, cache, progress, external):
     from distributed import as_completed
 
     from .workers import prewarm
 
-    client.run(prewarm)  # each Dask worker's warm worker imports while the points are handed out
+    if external:
+        client.run(prewarm)  # each worker process's warm worker imports while the points are handed out
     _check_workers_see(client, os.path.join(out_dir, "points"), cache)
     futures = {client.submit(run_point, point.argv, point_folder(out_dir, point), cache, _record_path(out_dir, point),
                              point.command, key=f"point-{point.key}", pure=False): point

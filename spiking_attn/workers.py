@@ -92,11 +92,11 @@ def warm_worker():
             _IDLE.append(worker)
 
 
-def prewarm():
-    """Start a warm worker in this process if none is idle, so that its imports overlap with what comes before the
-    first command (a Dask cluster's start)."""
+def prewarm(count=1):
+    """Start warm workers in this process until ``count`` are idle, so that their imports overlap with what comes
+    before the first command (a Dask cluster's start)."""
     with _LOCK:
-        if not _IDLE:
+        while len(_IDLE) < count:
             worker = WarmWorker()
             worker.start()
             _IDLE.append(worker)
