@@ -9,7 +9,7 @@ circuits    the circuit kinds and their registry (softmax_head, random_features)
             models and theirs (circuits/astrocytes)
 devices     targets (cpp_standalone, cuda_standalone, cython, numpy): build, run, record; cache
 experiment  the options of a run, one run end to end, writing its results
-front ends  arguments (the `run` flags), sweep, report, transformer, api, cli
+front ends  arguments (the `run` flags), workers, server, sweep, report, transformer, api, cli, launch
 
 The science (equations and derivations) is in docs/model.md; every bad input and its message in
 docs/errors.md.

@@ -23,7 +23,7 @@ import time
 
 from .arguments import Parser, add_run_arguments, run_options, run_problems
 from .errors import InputError
-from .option import positive_int
+from .option import positive_float, positive_int
 from .transformer import TRANSFORMER_OPTIONS
 
 EXIT_BAD_INPUT = 2
@@ -149,8 +149,22 @@ def _memory_parser(commands):
                     "network's closed loop, and compare with its rate model and a Hopfield network."))
 
 
+def _serve_parser(commands):
+    from .server import IDLE_SECONDS
+
+    serve = commands.add_parser(
+        "serve", help="keep brian2 imported and run this user's spiking-attn commands (each then starts in "
+                      "about 0.1 s instead of 2 s)",
+        description="Run a resident command server: while it runs, `spiking-attn` commands of this user with the "
+                    "same environment are handed to it and run there, in their own folder and with their own "
+                    "output, without importing brian2 again. Stops after --idle seconds without a command, or on "
+                    "Ctrl-C.")
+    serve.add_argument("--idle", type=positive_float, default=IDLE_SECONDS, metavar="SEC",
+                       help=f"stop after SEC seconds without a command (default {IDLE_SECONDS:g})")
+
+
 SUBCOMMANDS = (_run_parser, _sweep_parser, _report_parser, _cache_parser, _problem_parser, _extract_parser,
-               _transformer_parser, _memory_parser)
+               _transformer_parser, _memory_parser, _serve_parser)
 
 
 def build_parser():
@@ -437,7 +451,14 @@ def command_report(args):
     return 0
 
 
-COMMANDS = {"run": command_run, "sweep": command_sweep, "report": command_report, "problem": command_problem,
+def command_serve(args):
+    from .server import serve_commands
+
+    return serve_commands(main, idle_seconds=args.idle, announce=lambda line: print(line, file=sys.stderr, flush=True))
+
+
+COMMANDS = {"serve": command_serve, "run": command_run, "sweep": command_sweep, "report": command_report,
+            "problem": command_problem,
             "cache": command_cache, "extract": command_extract, "transformer": command_transformer,
             "memory": command_memory}
 

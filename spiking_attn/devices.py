@@ -348,6 +348,13 @@ class RuntimeRunner(Runner):
     def activate(self):
         super().activate()
         prefs.codegen.target = self.target
+        # Brian2 would take Ctrl-C as "stop the simulation here" and return normally, and the run would write a
+        # result that looks complete: let it interrupt the run instead (no results written, exit 130).
+        prefs.core.stop_on_keyboard_interrupt = False
+
+    def deactivate(self):
+        prefs.core.stop_on_keyboard_interrupt = True
+        super().deactivate()
 
     def run(self, circuit, start, assignments=None):
         self.progress(f"generating {self.target} code ...")

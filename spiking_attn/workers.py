@@ -135,35 +135,58 @@ def serve(main, requests, reply_fd):
         for line in requests:
             request = json.loads(line)
             reset_peak_memory()
-            returncode = _redirected(main, request["argv"], request["output"])
+            with open(request["output"], "w") as output:
+                returncode = run_with_descriptors(main, request["argv"], {1: output.fileno(), 2: output.fileno()})
             replies.write(json.dumps({"returncode": returncode, "peak_memory_mb": peak_memory_mb()}) + "\n")
             replies.flush()
     return 0
 
 
-def _redirected(main, argv, output):
-    """``main(argv)``'s exit code, with descriptors 1 and 2 sent to ``output``; a traceback (a bug) goes there
-    too and exits 1, as it would from a process."""
+def run_with_descriptors(main, argv, descriptors):
+    """``main(argv)``'s exit code, with this process's file descriptors (0, 1, 2) replaced by ``descriptors``
+    ({number: descriptor}) meanwhile; a traceback (a bug) goes to descriptor 2 and exits 1, as from a process."""
     import traceback
 
     sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(output, "w") as stream:
-        os.dup2(stream.fileno(), 1)
-        os.dup2(stream.fileno(), 2)
-        try:
-            returncode = main(argv)
-        except SystemExit as exit:  # argparse's usage errors
-            returncode = exit.code if isinstance(exit.code, int) else 1
-        except Exception:
-            traceback.print_exc()
-            returncode = 1
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for descriptor in saved:
-                os.close(descriptor)
-    return returncode
+    saved = {number: os.dup(number) for number in descriptors}
+    for number, descriptor in descriptors.items():
+        os.dup2(descriptor, number)
+    try:
+        return main(argv)
+    except SystemExit as exit:  # argparse's usage errors
+        return exit.code if isinstance(exit.code, int) else 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for number, descriptor in saved.items():
+            os.dup2(descriptor, number)
+            os.close(descriptor)
+
+
+# --- the command server (`spiking-attn serve`) -----------------------------------------------------------------
+
+# What a command's result depends on beyond its arguments and folder: a command is handed to a server only if these
+# are the same in the client and in the server.
+ENVIRONMENT = ("SPIKING_ATTN_CACHE", "XDG_CACHE_HOME", "HOME", "CXX", "PATH", "OMP_NUM_THREADS", "MPLBACKEND")
+
+
+def server_address():
+    """The Unix socket of this user's command server: $SPIKING_ATTN_SERVER, else in $XDG_RUNTIME_DIR (or the
+    temporary folder)."""
+    import tempfile
+
+    if os.environ.get("SPIKING_ATTN_SERVER"):
+        return os.path.abspath(os.environ["SPIKING_ATTN_SERVER"])
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return os.path.join(base, f"spiking-attn-{os.getuid()}.sock")
+
+
+def environment():
+    """The client's or the server's :data:`ENVIRONMENT`, interpreter and package version."""
+    from .version import __version__
+
+    return {"python": sys.executable, "version": __version__, **{name: os.environ.get(name) for name in ENVIRONMENT}}
