@@ -153,8 +153,8 @@ def _serve_parser(commands):
     from .server import IDLE_SECONDS
 
     serve = commands.add_parser(
-        "serve", help="keep brian2 imported and run this user's spiking-attn commands (each then starts in "
-                      "about 0.1 s instead of 2 s)",
+        "serve", help="keep brian2 imported and run this user's spiking-attn commands (the warm default run: "
+                      "about 0.5 s instead of 2.5-3 s)",
         description="Run a resident command server: while it runs, `spiking-attn` commands of this user with the "
                     "same environment are handed to it and run there, in their own folder and with their own "
                     "output, without importing brian2 again. Stops after --idle seconds without a command, or on "
