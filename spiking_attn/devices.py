@@ -103,7 +103,7 @@ def recorded_assignments():
         elif values.size == 1:
             record.constants[name] = repr(values.item())
         elif values.size > 1:
-            record.values[name] = np.array(values, dtype=var.dtype).ravel()
+            record.values[name] = np.asarray(values, dtype=var.dtype).ravel()  # a view where it can: no copy
         filling.append(name)
         try:
             return fill_with_array(var, values)

@@ -168,12 +168,15 @@ def result_folder(out_dir, command, overwrite=False):
         shutil.rmtree(staging, ignore_errors=True)  # our own staging folder: gone already unless the block failed
 
 
+MERGED_STAGING = ".merged.partial-"  # the prefix of commit_files' staging folders
+
+
 @contextlib.contextmanager
 def commit_files(folder, last="summary.json"):
     """Write files into the existing folder ``folder`` (a sweep folder of ours): yields a staging folder inside it,
     then moves each file written there into ``folder`` (replacing an earlier one of the same name), ``last`` last,
     so that a reader who finds it finds the others complete. If the block raises, nothing is moved."""
-    staging = tempfile.mkdtemp(prefix=".merged.partial-", dir=folder)
+    staging = tempfile.mkdtemp(prefix=MERGED_STAGING, dir=folder)
     try:
         yield staging
         names = sorted(os.listdir(staging), key=lambda name: name == last)

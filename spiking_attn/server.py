@@ -85,6 +85,7 @@ def serve_commands(main, idle_seconds=IDLE_SECONDS, announce=print):
         listener.bind(address)
     finally:
         os.umask(mask)
+    bound = os.lstat(address).st_ino
     listener.listen(16)
     listener.settimeout(idle_seconds)
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
@@ -107,8 +108,8 @@ def serve_commands(main, idle_seconds=IDLE_SECONDS, announce=print):
         pass
     finally:
         listener.close()
-        if os.path.exists(address):
-            os.remove(address)  # our own socket
+        if os.path.lexists(address) and os.lstat(address).st_ino == bound:
+            os.remove(address)  # the socket this server made (not one a later server put there)
     return 0
 
 

@@ -51,8 +51,8 @@ from .arguments import memory_arguments, memory_parser, run_options, run_parser,
 from .errors import InputError
 from .experiment import RUN_OPTIONS
 from .memory import OPTIONS as MEMORY_OPTIONS
+from .output import MERGED_STAGING, is_sweep_folder, write_json
 from .output import SWEEP_MARKER as MARKER
-from .output import is_sweep_folder, write_json
 from .problems import OPTIONS as PROBLEM_OPTIONS
 from .version import __version__
 
@@ -61,6 +61,7 @@ COMMANDS = ("run", "memory")  # what a sweep's points run: `spiking-attn run` (t
 # The table of each command's result folder that rows.parquet collects (`transformer`'s texts on Dask are points
 # of a sweep too: spiking_attn.transformer).
 ROWS_FILE = {"run": "rows.csv", "memory": "rows.csv", "transformer": "layers.csv"}
+TABLE_FILES = ("runs.parquet", "rows.parquet")
 # Options of `spiking-attn run` that the sweep sets itself.
 MANAGED = {"out": "the sweep writes each point's folder itself",
            "overwrite": "the sweep replaces only its own points",
@@ -380,16 +381,25 @@ def prepare_sweep_folder(out_dir, sweep):
         os.makedirs(points, exist_ok=True)
     except OSError as error:
         raise InputError(f"cannot write sweep folder {out_dir}: {error.strerror}") from None
-    for folder in (points, out_dir):  # out_dir: the encoder's merged files staged there (output.commit_files)
-        for name in os.listdir(folder):
-            if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
-                path = os.path.join(folder, name)
-                shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    for name in os.listdir(points):  # points/ holds only what the sweep writes
+        if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
+            _remove_staged(os.path.join(points, name))
+    for name in os.listdir(out_dir):  # beside the user's own files: only the names the sweep stages there
+        if name.startswith(MERGED_STAGING) or name in {f"{table}.partial" for table in TABLE_FILES}:
+            _remove_staged(os.path.join(out_dir, name))
     write_json(os.path.join(out_dir, MARKER), {
         "tool": "spiking-attn", "version": __version__, "config": sweep.config,
         "grid_options": list(sweep.grid_options), "metrics": list(sweep.metrics),
         "points": [{"point": point.key, "options": point.options} for point in sweep.points]})
     return out_dir
+
+
+def _remove_staged(path):
+    """Remove a staging file or folder the sweep left (never through a link)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.remove(path)
 
 
 def _duration(seconds):
@@ -581,8 +591,9 @@ def write_tables(sweep, out_dir):
             table = pd.read_csv(os.path.join(out_dir, row["folder"], ROWS_FILE[sweep.command]))
             per_row.append(table.assign(point=row["point"], **{name: row.get(name) for name in options}))
     rows_table = pd.concat(per_row, ignore_index=True) if per_row else pd.DataFrame(columns=["point", *options])
-    _write_parquet(runs, os.path.join(out_dir, "runs.parquet"))
-    _write_parquet(_first(rows_table, ["point", *options]), os.path.join(out_dir, "rows.parquet"))
+    runs_file, rows_file = (os.path.join(out_dir, name) for name in TABLE_FILES)
+    _write_parquet(runs, runs_file)
+    _write_parquet(_first(rows_table, ["point", *options]), rows_file)
     return runs
 
 

@@ -10,6 +10,7 @@ Lengths are bucketed: a text of T tokens runs on a network of T_b = the next mul
 masks padding) and its padding queries ignored, so texts of similar length and all layers share
 one compiled network.
 """
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 from .circuits.softmax_head import LAYER_OPTIONS, PARAMETER_OPTIONS, HeadParameters
 from .devices import stderr_progress
 from .energy import attention_macs, energy_account
-from .experiment import run_experiment
+from .experiment import OPTION, run_experiment
 from .problems import validate
 
 BUCKET = 8
@@ -239,8 +240,6 @@ def merge_texts(results, layers, options):
 
 def read_text_result(folder):
     """The :class:`TextResult` of a one-text result folder that :func:`write_transformer` wrote."""
-    import json
-
     with open(os.path.join(folder, "summary.json")) as stream:
         summary = json.load(stream)
     with np.load(os.path.join(folder, "embeddings.npz")) as embeddings:
@@ -256,7 +255,6 @@ def read_text_result(folder):
 def text_points(texts, layers, model, options):
     """One sweep point per text: ``spiking-attn transformer --text TEXT`` with the run's layers, model and options
     (:func:`run_on_dask`)."""
-    from .experiment import OPTION
     from .sweep import Point
 
     given = {name: getattr(options, name) for name in TRANSFORMER_OPTIONS

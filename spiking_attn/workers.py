@@ -50,7 +50,9 @@ class WarmWorker:
             Largest resident set of the worker during the command, or of a simulation binary it ran so far
             (None after a crash).
         """
-        if self.process is None or self.process.poll() is not None:
+        if self.process is not None and self.process.poll() is not None:
+            self.close()  # it died between commands
+        if self.process is None:
             self.start()
         try:
             self.process.stdin.write(json.dumps({"argv": list(argv), "output": output}) + "\n")
@@ -68,9 +70,11 @@ class WarmWorker:
     def close(self):
         """End the worker (it finishes nothing: call between commands)."""
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.stdin.close()
-                self.process.wait()
+            try:
+                self.process.stdin.close()  # end of input: a live worker ends its loop
+            except BrokenPipeError:
+                pass
+            self.process.wait()
             self.replies.close()
         self.process = self.replies = None
 

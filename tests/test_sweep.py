@@ -281,3 +281,21 @@ def test_sweep_folder_refuses_a_users_folder(tmp_path):
         spiking_attn.run_sweep(small_config(), str(mine))
     assert os.listdir(mine) == ["notes.txt"]
 
+
+
+def test_reopening_a_sweep_removes_only_its_own_staging(tmp_path):
+    """A killed sweep's staging (a merge folder, a table's partial file, a point's partial record) goes; a file of
+    the user's in the sweep folder stays, whatever its name."""
+    from spiking_attn.sweep import prepare_sweep_folder
+
+    sweep = load_config(small_config())
+    out = tmp_path / "out"
+    prepare_sweep_folder(str(out), sweep)
+    (out / ".merged.partial-abc").mkdir()
+    (out / "runs.parquet.partial").write_text("half")
+    (out / "points" / "123.json.partial").write_text("half")
+    (out / "notes.partial").write_text("mine")
+    (out / "draft.previous-1").write_text("mine")
+    prepare_sweep_folder(str(out), sweep)
+    assert sorted(os.listdir(out)) == ["draft.previous-1", "notes.partial", "points", "sweep.json"]
+    assert os.listdir(out / "points") == []

@@ -329,12 +329,13 @@ class SoftmaxHead(Circuit):
 
     def structure(self):
         p, v = self.problem, self.variability
+        # The summary's astrocyte settings, less the parameters that reach the network only as values.
+        settings = {**self._astrocyte_settings(), "parameters": {
+            name: value for name, value in asdict(self.parameters).items() if name not in DATA_PARAMETERS}}
         return {"network": KIND.name, "heads": p.heads, "query_tokens": p.tokens, "key_tokens": p.key_tokens,
                 "dim": p.dim, "value_dim": p.value_dim, "causal": self.causal, "astrocyte": self.astrocyte,
                 "read_seconds": self.read_seconds, "membrane_noise": v.membrane_noise,
-                "input_spikes": v.input_spikes, "dale": v.dale, **self._astrocyte_settings(), **self._adaptation(),
-                "parameters": {name: value for name, value in asdict(self.parameters).items()
-                               if name not in DATA_PARAMETERS}}
+                "input_spikes": v.input_spikes, "dale": v.dale, **settings, **self._adaptation()}
 
     def _adaptation(self):
         """What shapes a heterogeneous head's code beyond the identical head's: the factors drawn from the seed
