@@ -561,13 +561,18 @@ def score_pathway(k, key_present, pairs, inputs, input_gain, b):
 
 def key_synapses(sources, dendrites, source, target, weight, chosen, on_pre, name):
     """Key synapses source[chosen] -> dendrite target[chosen] with weight[chosen] (volts); none where nothing
-    is chosen (Dale's inhibitory pathway of keys without a negative weight, as in the calibration's)."""
+    is chosen (Dale's inhibitory pathway of keys without a negative weight, as in the calibration's).
+
+    The synapses are stored in the order of their source neuron, so that a spike's synapses (its weights and
+    targets) lie side by side in memory: the key synapses carry most of a head's events, and scattered they
+    took 2-3 times as long."""
     synapses = Synapses(sources, dendrites, eq.STATIC_SYNAPSE, on_pre=on_pre, name=name)
     if not chosen.any():
         synapses.connect(False)  # connected, to nothing
         return synapses
-    synapses.connect(i=source[chosen], j=target[chosen])
-    synapses.w = weight[chosen] * 1e3 * mV
+    order = np.flatnonzero(chosen)[np.argsort(source[chosen], kind="stable")]
+    synapses.connect(i=source[order], j=target[order])
+    synapses.w = weight[order] * 1e3 * mV
     return synapses
 
 
