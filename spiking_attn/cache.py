@@ -117,6 +117,54 @@ def _cpu_flags():
     return platform.machine() + flags
 
 
+# A run's private folder in the temporary directory (the binary runs there, spiking_attn.devices.private_copy) or a
+# sweep point's output file: named with the process that made it, so that one left by a killed process is known.
+PRIVATE_PATTERN = re.compile(r"spiking-attn-(?:run|point)-(\d+)-[A-Za-z0-9_]+(?:\.txt)?")
+
+
+def private_temporary(kind, folder=True):
+    """A fresh private folder (or, with ``folder`` False, a file's path) ``spiking-attn-KIND-PID-XXXXXXXX`` in the
+    temporary directory, after removing those that killed processes left (:func:`remove_abandoned`)."""
+    remove_abandoned()
+    prefix = f"spiking-attn-{kind}-{os.getpid()}-"
+    if folder:
+        return tempfile.mkdtemp(prefix=prefix)
+    handle, path = tempfile.mkstemp(prefix=prefix, suffix=".txt")
+    os.close(handle)
+    return path
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_abandoned(directory=None):
+    """Remove this user's private run folders and point files (:data:`PRIVATE_PATTERN`) whose process is gone (a
+    run killed with SIGKILL cannot remove its own); returns how many were removed."""
+    directory = directory or tempfile.gettempdir()
+    removed = 0
+    for name in os.listdir(directory):
+        match = PRIVATE_PATTERN.fullmatch(name)
+        path = os.path.join(directory, name)
+        if match is None or _alive(int(match[1])):
+            continue
+        status = os.lstat(path)
+        if status.st_uid != os.getuid() or os.path.islink(path):
+            continue
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.remove(path)
+        removed += 1
+    return removed
+
+
 def structure_key(structure):
     """A short hash of a JSON-serialisable description of the generated code."""
     described = {**structure, "brian2": brian2.__version__, "spiking_attn": __version__}
@@ -125,11 +173,12 @@ def structure_key(structure):
 
 
 @contextlib.contextmanager
-def cache_entry(root, structure):
+def cache_entry(root, structure, report=None):
     """Lock the entry for ``structure`` and yield (project folder, whether a complete build exists).
 
     Call :func:`mark_complete` after a successful build. An incomplete folder (interrupted build)
-    is removed first.
+    is removed first, and so is a complete one whose binary, object files or data files no longer match
+    their checksums (:func:`damaged`; ``report`` receives a line saying which file).
     """
     key = structure_key(structure)
     check_usable(root)
@@ -141,6 +190,10 @@ def cache_entry(root, structure):
         fcntl.flock(lock, fcntl.LOCK_EX)
         folder = os.path.join(root, key)
         complete = os.path.exists(os.path.join(folder, COMPLETE))
+        if complete and (file := damaged(folder)) is not None:
+            if report is not None:
+                report(f"the cached build {folder} is damaged ({file} is not as built); building it again")
+            complete = False
         if os.path.lexists(folder) and not complete:
             empty_folder = os.path.isdir(folder) and not os.path.islink(folder) and not os.listdir(folder)
             if not (_is_entry(folder) or empty_folder):
@@ -174,7 +227,53 @@ def _discard(folder):
     shutil.rmtree(trash, ignore_errors=True)
 
 
+def _checked_files(folder):
+    """What a run of the entry's build uses as built: the binary, the object files ``make`` trusts and the data
+    files (static arrays), as paths relative to ``folder``."""
+    for directory, _, names in os.walk(folder):
+        relative = os.path.relpath(directory, folder)
+        for name in names:
+            if name.endswith(".o") or (relative == "." and name == "main") or \
+                    relative.split(os.sep)[0] == "static_arrays":
+                yield os.path.normpath(os.path.join(relative, name))
+
+
+def checksums(folder):
+    """SHA-256 of each of the entry's :func:`_checked_files` (about 0.1 s for a 50 MB entry)."""
+    sums = {}
+    for path in sorted(_checked_files(folder)):
+        with open(os.path.join(folder, path), "rb") as stream:
+            sums[path] = hashlib.file_digest(stream, "sha256").hexdigest()
+    return sums
+
+
+def damaged(folder):
+    """The first file of a complete entry that is missing or differs from the checksum :func:`mark_complete`
+    recorded (a truncated or altered binary, object or data file), or "meta.json" if there is no record; else
+    None."""
+    try:
+        with open(os.path.join(folder, META)) as stream:
+            recorded = json.load(stream)["checksums"]
+        for path, digest in recorded.items():
+            with open(os.path.join(folder, path), "rb") as stream:
+                if hashlib.file_digest(stream, "sha256").hexdigest() != digest:
+                    return path
+    except FileNotFoundError as error:
+        return os.path.relpath(error.filename, folder) if error.filename else META
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return META
+    return None
+
+
 def mark_complete(folder):
+    """Record the checksums of the build in ``meta.json`` (written whole, then renamed), then mark it complete."""
+    with open(os.path.join(folder, META)) as stream:
+        meta = json.load(stream)
+    meta["checksums"] = checksums(folder)
+    partial = os.path.join(folder, META + ".partial")
+    with open(partial, "w") as handle:
+        json.dump(meta, handle, indent=2, default=str)
+    os.replace(partial, os.path.join(folder, META))
     with open(os.path.join(folder, COMPLETE), "w") as handle:
         handle.write(time.strftime("%Y-%m-%d %H:%M:%S\n"))
 
@@ -235,7 +334,9 @@ def stored_calibrations(root, pattern=CALIBRATION_PATTERN):
 
 def clear(root):
     """Remove every entry (only what :func:`list_entries` recognises) that no run is using, and the stored
-    calibrations; returns (builds removed, builds skipped because in use, calibrations removed)."""
+    calibrations; returns (builds removed, builds skipped because in use, calibrations removed). Run folders that
+    killed runs left in the temporary directory go too (:func:`remove_abandoned`)."""
+    remove_abandoned()
     calibrations = stored_calibrations(root)
     for path in calibrations + stored_calibrations(root, CALIBRATION_LOCK_PATTERN):
         os.remove(path)

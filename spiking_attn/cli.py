@@ -18,6 +18,7 @@ only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
 import os
+import shutil
 import sys
 import time
 
@@ -344,8 +345,7 @@ def _layers(text, encoder):
 
 def command_transformer(args):
     from .encoder import Encoder, default_model_folder
-    from .output import result_folder
-    from .transformer import READ_SECONDS, run_transformer, write_transformer
+    from .transformer import READ_SECONDS
 
     model = args.model or default_model_folder()
     encoder = Encoder(model)
@@ -360,9 +360,7 @@ def command_transformer(args):
     else:
         if args.retry_failed:
             raise InputError("--retry-failed applies with --workers or --scheduler only")
-        with result_folder(out_dir, "transformer", overwrite=args.overwrite) as staging:
-            result = run_transformer(encoder, texts, layers, options)
-            write_transformer(result, staging, figure=not options.no_figure)
+        result = _transformer_resumable(encoder, texts, layers, model, options, out_dir, args.overwrite)
     s = result.summary
     print(f"{len(texts)} text(s), layers {','.join(map(str, layers))} spiking: embedding cosine min "
           f"{s['embedding_cosine_min']:.6f}, similarity error max {s['similarity_error_max']:.5f}, "
@@ -370,6 +368,30 @@ def command_transformer(args):
     figure = "" if options.no_figure else ", transformer.png"
     print(f"results: {out_dir}/ (summary.json, layers.csv, embeddings.npz, examples.npz{figure})")
     return 0
+
+
+def _transformer_resumable(encoder, texts, layers, model, options, out_dir, overwrite):
+    """Encode the texts one after another into the result folder ``out_dir``, keeping each encoded text in the
+    hidden folder ``.NAME.texts`` beside it until the result is complete, so that an interrupted run resumes."""
+    from .output import FOLDER_LOCK, exclusive_folder, result_folder
+    from .transformer import TextStore, run_transformer, write_transformer
+
+    out_dir = os.path.abspath(out_dir)
+    store = TextStore(os.path.join(os.path.dirname(out_dir), f".{os.path.basename(out_dir)}.texts"), model)
+    with exclusive_folder(store.folder, "the encoded texts' folder", remove_when_done=True):
+        store.check()
+        try:
+            with result_folder(out_dir, "transformer", overwrite=overwrite) as staging:
+                result = run_transformer(encoder, texts, layers, options, store=store)
+                write_transformer(result, staging, figure=not options.no_figure)
+        except KeyboardInterrupt:
+            print(f"\nspiking-attn: interrupted; the texts encoded so far are kept in {store.folder}: rerun the same "
+                  "command to resume", file=sys.stderr)
+            raise SystemExit(130) from None
+        for name in os.listdir(store.folder):  # the result is in place: the kept texts (ours) go
+            if name != FOLDER_LOCK:
+                shutil.rmtree(os.path.join(store.folder, name))
+    return result
 
 
 def _transformer_on_dask(args, texts, layers, model, options, out_dir):

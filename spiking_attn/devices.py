@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 
@@ -31,7 +30,15 @@ from brian2 import (
 )
 from brian2.devices.device import get_device, reset_device
 
-from .cache import cache_entry, cache_root, check_usable, compiler_identity, compiler_name, mark_complete
+from .cache import (
+    cache_entry,
+    cache_root,
+    check_usable,
+    compiler_identity,
+    compiler_name,
+    mark_complete,
+    private_temporary,
+)
 from .errors import InputError
 from .option import Option
 from .output import write_json
@@ -267,7 +274,7 @@ def private_copy(folder):
     """Copy what the compiled binary reads (``main`` and this problem's ``static_arrays/``) out of the
     cache entry ``folder`` into a fresh temporary folder, so that it runs there while the entry is
     free for the next build of the same shape; returns that folder."""
-    run_folder = tempfile.mkdtemp(prefix="spiking-attn-run-")
+    run_folder = private_temporary("run")
     shutil.copy2(os.path.join(folder, "main"), run_folder)
     shutil.copytree(os.path.join(folder, "static_arrays"), os.path.join(run_folder, "static_arrays"))
     return run_folder
@@ -425,7 +432,7 @@ class StandaloneRunner(Runner):
         """A private copy of the cached build of the circuit's structure if that build takes ``assignments`` on its
         command line (its manifest matches: the same values by name, type and size, the same single values and
         data files); else None."""
-        with cache_entry(cache_root(self.cache_dir), self.structure(circuit)) as (folder, complete):
+        with cache_entry(cache_root(self.cache_dir), self.structure(circuit), self.progress) as (folder, complete):
             try:
                 with open(os.path.join(folder, VALUES_MANIFEST)) as stream:
                     manifest = json.load(stream)
@@ -440,7 +447,7 @@ class StandaloneRunner(Runner):
         """Build the project in its cache entry (``make`` recompiles only what changed) and copy the
         binary out; returns the run folder and whether the cached build was reused unchanged. With
         ``assignments`` the entry records what its binary takes on its command line (:meth:`reusable_build`)."""
-        with cache_entry(cache_root(self.cache_dir), self.structure(circuit)) as (folder, complete):
+        with cache_entry(cache_root(self.cache_dir), self.structure(circuit), self.progress) as (folder, complete):
             self.progress(f"reusing the compiled build in {folder}" if complete
                           else f"generating and compiling C++ code in {folder} ...")
             before = compiled_files(folder)

@@ -10,6 +10,7 @@ not a result at all (a home or project folder), is refused with one line and not
 undefined for the problem, such as a correlation across a single token).
 """
 import contextlib
+import fcntl
 import json
 import math
 import os
@@ -184,6 +185,43 @@ def commit_files(folder, last="summary.json"):
             os.replace(os.path.join(staging, name), os.path.join(folder, name))
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # our own staging folder: empty unless the block failed
+
+
+FOLDER_LOCK = ".spiking-attn.lock"  # the lock file of a folder a command writes over a long time (a sweep's)
+
+
+@contextlib.contextmanager
+def exclusive_folder(folder, what, remove_when_done=False):
+    """Hold ``folder``'s lock (``fcntl.flock`` on its file :data:`FOLDER_LOCK`, made with the folder if need be)
+    for the block; refuse with one line (InputError) while another process holds it. A folder made here (or, with
+    ``remove_when_done``, any: a folder of spiking-attn's own) that holds nothing but the lock afterwards is
+    removed."""
+    made = remove_when_done or not os.path.lexists(folder)
+    if os.path.islink(folder) or (os.path.lexists(folder) and not os.path.isdir(folder)):
+        raise InputError(f"{what} {folder} is an existing file or link, not a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        lock = open(os.path.join(folder, FOLDER_LOCK), "a+")
+    except OSError as error:
+        raise InputError(f"cannot write {what} {folder}: {error.strerror}") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise InputError(f"{what} {folder} is in use by another spiking-attn command (process {holder}); "
+                             "wait for it to finish, or choose another --out") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        try:
+            yield folder
+        finally:
+            if made and os.listdir(folder) == [FOLDER_LOCK]:
+                os.remove(os.path.join(folder, FOLDER_LOCK))
+                os.rmdir(folder)
 
 
 def is_sweep_folder(folder):

@@ -27,6 +27,7 @@ concurrent builds.
 The sweep folder ``DIR``::
 
     sweep.json             the marker: the config and every point's options (rewritten each time)
+    .spiking-attn.lock     held while a sweep runs here: a second sweep on the folder refuses
     points/<key>/          a point's result folder (as `spiking-attn run --out` writes it)
     points/<key>.json      its record: status, one-line error, wall time, peak memory, worker
     runs.parquet           one row per point (see RUNS_COLUMNS)
@@ -51,7 +52,7 @@ from .arguments import memory_arguments, memory_parser, run_options, run_parser,
 from .errors import InputError
 from .experiment import RUN_OPTIONS
 from .memory import OPTIONS as MEMORY_OPTIONS
-from .output import MERGED_STAGING, is_sweep_folder, write_json
+from .output import FOLDER_LOCK, MERGED_STAGING, exclusive_folder, is_sweep_folder, write_json
 from .output import SWEEP_MARKER as MARKER
 from .problems import OPTIONS as PROBLEM_OPTIONS
 from .version import __version__
@@ -342,16 +343,20 @@ def run_point(argv, folder, cache_dir, record_path, command="run"):
         the worker or of a simulation binary it ran), worker (host name).
     """
     import socket
-    import tempfile
 
+    from .cache import private_temporary
     from .workers import warm_worker
 
     start = time.perf_counter()
-    with tempfile.NamedTemporaryFile(mode="r", prefix="spiking-attn-point-", suffix=".txt") as output, \
-            warm_worker() as worker:
-        returncode, peak_memory_mb = worker.run(
-            [command, *argv, "--out", folder, "--overwrite", "--cache-dir", cache_dir], output.name)
-        text = output.read()
+    output = private_temporary("point", folder=False)
+    try:
+        with warm_worker() as worker:
+            returncode, peak_memory_mb = worker.run(
+                [command, *argv, "--out", folder, "--overwrite", "--cache-dir", cache_dir], output)
+        with open(output, errors="replace") as stream:
+            text = stream.read()
+    finally:
+        os.remove(output)
     record = point_record(None if returncode == 0 else _one_line_error(text, returncode),
                           point_seconds=time.perf_counter() - start, peak_memory_mb=peak_memory_mb,
                           worker=socket.gethostname())
@@ -366,7 +371,7 @@ def check_sweep_folder(out_dir):
     if os.path.lexists(out_dir):
         if not os.path.isdir(out_dir) or os.path.islink(out_dir):
             raise InputError(f"sweep folder {out_dir} is an existing file or link, not a folder")
-        if os.listdir(out_dir) and not is_sweep_folder(out_dir):
+        if set(os.listdir(out_dir)) - {FOLDER_LOCK} and not is_sweep_folder(out_dir):
             raise InputError(f"sweep folder {out_dir} is not empty and holds no {MARKER}; choose another --out "
                              "(a sweep reopens only its own folder)")
 
@@ -503,6 +508,11 @@ def execute(sweep, out_dir, workers=None, scheduler=None, cache_dir=None, retry_
     check_usable(cache)
     out_dir = os.path.abspath(out_dir)
     check_sweep_folder(out_dir)
+    with exclusive_folder(out_dir, "sweep folder"):  # a second sweep on the folder refuses: no point runs twice
+        return _execute(sweep, out_dir, workers, scheduler, cache, retry_failed, stream)
+
+
+def _execute(sweep, out_dir, workers, scheduler, cache, retry_failed, stream):
     todo = [point for point in sweep.points
             if (record := read_record(out_dir, point)) is None or (retry_failed and record["status"] == "failed")]
     progress = Progress(len(sweep.points), len(sweep.points) - len(todo), stream)

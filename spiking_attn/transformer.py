@@ -12,6 +12,7 @@ one compiled network.
 """
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -184,7 +185,45 @@ def encode_text(encoder, text, layers, options, progress=stderr_progress):
                       timings=attention.timings(wall, middle - start), energy=attention.energy())
 
 
-def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
+@dataclass(frozen=True)
+class TextStore:
+    """A folder that keeps each text a run has encoded, as a one-text result folder (:func:`write_transformer`)
+    named by the text's point key (:func:`text_points`: the text, layers, model and options), so that a run
+    interrupted (Ctrl-C, kill) and started again encodes only the texts it had not finished."""
+
+    folder: str
+    model: str
+
+    def path(self, text, layers, options):
+        return os.path.join(self.folder, text_points([text], layers, self.model, options)[0].key)
+
+    def read(self, text, layers, options):
+        """The kept :class:`TextResult` of ``text``, or None."""
+        path = self.path(text, layers, options)
+        return read_text_result(path) if os.path.isfile(os.path.join(path, "summary.json")) else None
+
+    def keep(self, result, layers, options):
+        """Keep ``result``: written in a staging folder, then renamed into place."""
+        import tempfile
+
+        path = self.path(result.text, layers, options)
+        staging = tempfile.mkdtemp(prefix=os.path.basename(path) + ".partial-", dir=self.folder)
+        write_transformer(merge_texts([result], layers, options), staging, figure=False)
+        os.replace(staging, path)
+
+    def check(self):
+        """Refuse (InputError) a folder of this name that holds what a store does not write."""
+        from .errors import InputError
+        from .output import FOLDER_LOCK
+
+        foreign = [name for name in os.listdir(self.folder)
+                   if name != FOLDER_LOCK and not re.fullmatch(r"[0-9a-f]{12}(\.partial-[A-Za-z0-9_]+)?", name)]
+        if foreign:
+            raise InputError(f"{self.folder} holds files spiking-attn did not write ({foreign[0]}); it is where "
+                             "this run keeps its encoded texts: move it")
+
+
+def run_transformer(encoder, texts, layers, options, progress=stderr_progress, store=None):
     """Encode every text exactly and with the attention of ``layers`` in spikes, one after another.
 
     Parameters
@@ -197,6 +236,8 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
         settling; target, seed, cache_dir).
     progress : callable
         Receives a line per layer run (and the runs' warnings).
+    store : TextStore, optional
+        Texts found there are read, not encoded again; each text encoded is kept there.
 
     Returns
     -------
@@ -204,7 +245,14 @@ def run_transformer(encoder, texts, layers, options, progress=stderr_progress):
     """
     results = []
     for number, text in enumerate(texts):
+        result = None if store is None else store.read(text, layers, options)
+        if result is not None:
+            progress(f"text {number + 1}/{len(texts)}: encoded by an earlier run that was interrupted")
+            results.append(result)
+            continue
         result = encode_text(encoder, text, layers, options, progress)
+        if store is not None:
+            store.keep(result, layers, options)
         for run in result.runs:
             progress(f"text {number + 1}/{len(texts)}, layer {run['layer']}: T={run['tokens']} (network of "
                      f"{run['bucket']}), worst head TV {run['head_tv_max']:.4f}, "

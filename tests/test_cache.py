@@ -278,3 +278,75 @@ def test_values_on_the_command_line_only_where_everything_else_is_the_same():
     finally:
         device.reinit()
         reset_device("runtime")
+
+
+def ours(folder):
+    """The names in ``folder`` of spiking-attn's kind (Brian2 leaves its own log files there too)."""
+    return sorted(name for name in os.listdir(folder) if name.startswith("spiking-attn"))
+
+
+def killed_with_a_run_folder(environment):
+    """The pid of a process that made its private run folder, as a run does before its binary runs
+    (devices.private_copy), and was then killed with SIGKILL."""
+    code = ("import os, signal; from spiking_attn.cache import private_temporary; "
+            "open(os.path.join(private_temporary('run'), 'main'), 'w').close(); os.kill(os.getpid(), signal.SIGKILL)")
+    process = subprocess.run([sys.executable, "-c", code], env=environment)
+    assert process.returncode == -signal.SIGKILL
+    return process
+
+
+def test_a_run_killed_with_sigkill_leaves_a_run_folder_that_the_next_run_removes(default_run, tmp_path):
+    """The binary runs in a private folder of the temporary directory; a run killed with SIGKILL cannot remove it,
+    so the next run (or `cache clear`) removes the folders whose process is gone, and only those."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temporary)}
+    killed = killed_with_a_run_folder(environment)
+    (left,) = glob.glob(str(temporary / "spiking-attn-run-*"))
+    live = temporary / f"spiking-attn-run-{os.getpid()}-abcdefgh"  # a run of a live process: kept
+    live.mkdir()
+    mine = temporary / "spiking-attn-run-notes"  # a user's own folder of a similar name: kept
+    mine.mkdir()
+    result = cli("run", "--no-figure", "--out", str(tmp_path / "next"), env=environment)
+    assert result.returncode == 0, result.stderr
+    assert not os.path.exists(left) and killed.returncode == -signal.SIGKILL
+    assert ours(temporary) == sorted([live.name, mine.name])
+    os.rmdir(live)
+    killed_with_a_run_folder(environment)
+    assert len(ours(temporary)) == 2
+    result = cli("cache", "clear", "--cache-dir", str(tmp_path / "other_cache"), env=environment)
+    assert result.returncode == 0, result.stderr
+    assert ours(temporary) == [mine.name]
+
+
+def test_a_damaged_cache_entry_is_detected_and_built_again_never_run(default_run, build_cache, tmp_path):
+    """A build's binary, object files and data files have checksums in meta.json: a truncated binary or an altered
+    object or data file is found, and the run builds the entry again instead of running it."""
+    from spiking_attn.cache import damaged
+
+    (entry,) = [e for e in list_entries(build_cache) if e["network"] == "softmax" and "tokens=16" in e["shape"]]
+    folder = build_cache / entry["key"]
+    assert damaged(folder) is None
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    with open(copy / "main", "r+b") as binary:
+        binary.truncate(os.path.getsize(copy / "main") // 2)
+    assert damaged(copy) == "main"
+    shutil.copy2(folder / "main", copy / "main")
+    (obj,) = [name for name in os.listdir(copy) if name == "network.o"]
+    data = bytearray((copy / obj).read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, same time stamp for make: only the checksum tells
+    (copy / obj).write_bytes(bytes(data))
+    assert damaged(copy) == obj
+
+    targets = folder / "static_arrays" / "_static_array__array_key_synapses_targets"
+    connectivity = np.fromfile(targets, dtype=np.int32)
+    np.roll(connectivity, 1).tofile(targets)  # every key synapse onto another dendrite: a wrong, silent result
+    result = cli("run", "--seed", "5", "--no-figure", "--out", str(tmp_path / "after"))
+    assert result.returncode == 0, result.stderr
+    assert "is damaged (static_arrays/_static_array__array_key_synapses_targets is not as built)" in result.stderr
+    summary = json.loads((tmp_path / "after" / "summary.json").read_text())
+    assert summary["code_generated"] is True and summary["reused_build"] is False
+    assert summary["row_tv_mean"] <= 0.01
+    assert damaged(folder) is None
+    np.testing.assert_array_equal(np.fromfile(targets, dtype=np.int32), connectivity)

@@ -299,3 +299,27 @@ def test_reopening_a_sweep_removes_only_its_own_staging(tmp_path):
     prepare_sweep_folder(str(out), sweep)
     assert sorted(os.listdir(out)) == ["draft.previous-1", "notes.partial", "points", "sweep.json"]
     assert os.listdir(out / "points") == []
+
+
+def test_a_second_sweep_on_a_folder_in_use_refuses_and_no_point_runs_twice(tmp_path, capsys):
+    config = write_toml(tmp_path / "s.toml", "[run]\ntokens = 4\ndim = 4\nduration = 0.1\n"
+                                             "[grid]\nseed = [0, 1, 2, 3]\n")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "spiking_attn.cli", "sweep", config, "--out", str(out), "--workers", "1"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "points").is_dir() and time.time() < deadline and first.poll() is None:
+        time.sleep(0.1)
+    assert main(["sweep", config, "--out", str(out), "--workers", "1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "is in use by another spiking-attn command" in error
+    assert f"process {first.pid}" in error
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert sorted(runs.seed) == [0, 1, 2, 3] and set(runs.status) == {"done"}
+    records = [json.loads((out / "points" / f"{key}.json").read_text()) for key in runs.point]
+    assert len({record["point_seconds"] for record in records}) == 4  # each written once, by the first sweep
+    # once the first has finished, the folder is free again: the rerun finds every point done
+    assert main(["sweep", config, "--out", str(out), "--workers", "1"]) == 0
+    assert {key: json.loads((out / "points" / f"{key}.json").read_text()) for key in runs.point} == \
+        dict(zip(runs.point, records))

@@ -96,3 +96,44 @@ def test_texts_on_a_separately_started_dask_cluster_resume_and_match_the_serial_
     with np.load(out / "embeddings.npz") as a, np.load(tmp_path / "serial" / "embeddings.npz") as b:
         np.testing.assert_array_equal(a["spiking"], b["spiking"])
     assert (out / "transformer.png").exists() and not (tmp_path / "serial" / "transformer.png").exists()
+
+
+def test_an_interrupted_or_killed_encoder_resumes_with_the_texts_it_had_encoded(tmp_path, capsys):
+    """Each text encoded is kept beside --out (.NAME.texts) until the result is complete: a run killed (SIGKILL) or
+    interrupted (Ctrl-C) after its first text resumes there, encoding only the rest; then the kept texts go."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    texts = ["A cat sat quietly on the warm windowsill.", "The dog slept on the sunny porch all afternoon."]
+    out = tmp_path / "out"
+    store = tmp_path / ".out.texts"
+    command = ["transformer", "--text", *texts, "--layers", "0", "--duration", "0.3", "--no-figure", "--out", str(out)]
+
+    def interrupted_after_the_first_text(sig, later=0.0):
+        process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", *command], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 240
+        while not list(store.glob("*/summary.json")) and time.time() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        time.sleep(later)  # (into the second text)
+        process.send_signal(sig)
+        _, error = process.communicate(timeout=60)
+        return process.returncode, error
+
+    returncode, error = interrupted_after_the_first_text(signal.SIGINT)
+    assert returncode == 130 and f"the texts encoded so far are kept in {store}" in error
+    (kept,) = store.glob("*/summary.json")
+    kept_runs = json.loads(kept.read_text())["runs"]
+    assert not out.exists()
+    assert interrupted_after_the_first_text(signal.SIGKILL, later=4.0)[0] == -signal.SIGKILL
+    assert not out.exists() and kept.exists()
+
+    assert main(command) == 0
+    assert "text 1/2: encoded by an earlier run that was interrupted" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["texts"] == texts
+    assert [run for run in summary["runs"] if run["text"] == 0] == [{"text": 0, **run} for run in kept_runs]
+    assert not store.exists() and sorted(os.listdir(tmp_path)) == ["out"]
