@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,8 +88,11 @@ def load_calibration(path, identity, origin="loaded"):
             found = json.loads(str(saved["identity"]))
             seconds = float(saved["seconds"])
             state = {name[len(STATE_PREFIX):]: saved[name] for name in saved.files if name.startswith(STATE_PREFIX)}
-    except (OSError, ValueError, KeyError) as error:
-        raise InputError(f"{path}: cannot read a calibration ({error})") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise InputError(f"{path}: cannot read a calibration ({error.__class__.__name__}: {error})") from None
+    for name, values in state.items():
+        if values.dtype.kind not in "fiu" or not np.isfinite(values).all():
+            raise InputError(f"{path}: the calibration's state {name} is not all finite numbers; calibrate again")
     _check_identity(found, identity, path)
     return Calibration(identity=found, seconds=seconds, state=state, origin=origin, file=os.path.abspath(path))
 

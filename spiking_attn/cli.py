@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import time
+import unicodedata
 
 from .arguments import Parser, add_run_arguments, run_options, run_problems
 from .errors import InputError
@@ -28,6 +29,7 @@ from .option import positive_float, positive_int
 from .transformer import TRANSFORMER_OPTIONS
 
 EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1  # the command could not finish (a write failed)
 WORKER = "worker"  # `spiking-attn worker --reply-fd N`: the warm worker's loop (spiking_attn.workers)
 
 
@@ -316,21 +318,37 @@ def command_extract(args):
     return 0
 
 
+NEWLINE = b"\n"
+
+
 def _texts(args, encoder):
-    """The texts of `transformer`, each checked (not empty, not longer than the model) before any run."""
+    """The texts of `transformer`, each checked (not empty, no control characters, not longer than the model)
+    before any run; a --texts file must be UTF-8, and its blank lines are skipped."""
     if args.texts is not None:
         try:
-            with open(args.texts, encoding="utf-8") as stream:
-                texts = [line.strip() for line in stream if line.strip()]
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError(f"{args.texts}: cannot read the texts ({error.__class__.__name__})") from None
+            with open(args.texts, "rb") as stream:
+                raw = stream.read()
+        except OSError as error:
+            raise InputError(f"{args.texts}: cannot read the texts ({error.strerror})") from None
+        try:
+            lines = raw.decode("utf-8").splitlines()
+        except UnicodeDecodeError as error:
+            line = raw[:error.start].count(NEWLINE) + 1
+            raise InputError(f"{args.texts}: not UTF-8 text (byte 0x{raw[error.start]:02x} on line {line})") from None
+        texts = [(f"{args.texts} line {number}", line.strip()) for number, line in enumerate(lines, 1) if line.strip()]
         if not texts:
             raise InputError(f"{args.texts}: holds no text")
     else:
-        texts = args.text
-    for text in texts:
-        encoder.checked_tokens(text)
-    return texts
+        texts = [(f"--text {number}", text) for number, text in enumerate(args.text, 1)]
+    for where, text in texts:
+        control = next((c for c in text if unicodedata.category(c) == "Cc" and c != "\t"), None)
+        if control is not None:
+            raise InputError(f"{where}: control character U+{ord(control):04X} in the text; texts are plain text")
+        try:
+            encoder.checked_tokens(text)
+        except InputError as error:
+            raise InputError(f"{where}: {error}") from None
+    return [text for _, text in texts]
 
 
 def _layers(text, encoder):
@@ -505,6 +523,11 @@ def main(argv=None):
     except MemoryError:
         print("spiking-attn: error: out of memory; use a smaller problem", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:  # a full disk, a file size limit, a folder that went away while results were written
+        where = f": {error.filename}" if error.filename else ""
+        print(f"spiking-attn: error: {error.strerror or error}{where}; stopped, and nothing half-written was put "
+              "in place (an earlier result there is unchanged)", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("spiking-attn: interrupted; no results written", file=sys.stderr)
         return 130

@@ -88,6 +88,53 @@ def _in_range(value, count, label, noun):
     return int(value)
 
 
+CONFIG_SIZES = ("hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size",
+                "max_position_embeddings", "type_vocab_size")
+
+
+def _config_sizes(config, folder):
+    """The sizes config.json must give (whole numbers >= 1; the hidden size a multiple of the heads), or
+    InputError naming the first that is missing or wrong."""
+    sizes = {name: config.get(name, 2 if name == "type_vocab_size" else None) for name in CONFIG_SIZES}
+    for name, value in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{folder}: config.json's {name} must be a whole number of at least 1, got {value!r}")
+    if sizes["hidden_size"] % sizes["num_attention_heads"]:
+        raise InputError(f"{folder}: config.json's hidden_size {sizes['hidden_size']} is not a multiple of "
+                         f"num_attention_heads {sizes['num_attention_heads']}")
+    return sizes
+
+
+def expected_shapes(sizes):
+    """Name -> shape of every weight a BERT encoder of these config sizes uses."""
+    d, inner = sizes["hidden_size"], sizes["intermediate_size"]
+    shapes = {"embeddings.word_embeddings.weight": (sizes["vocab_size"], d),
+              "embeddings.position_embeddings.weight": (sizes["max_position_embeddings"], d),
+              "embeddings.token_type_embeddings.weight": (sizes["type_vocab_size"], d),
+              "embeddings.LayerNorm.weight": (d,), "embeddings.LayerNorm.bias": (d,)}
+    dense = {"attention.self.query": (d, d), "attention.self.key": (d, d), "attention.self.value": (d, d),
+             "attention.output.dense": (d, d), "intermediate.dense": (inner, d), "output.dense": (d, inner)}
+    for layer in range(sizes["num_hidden_layers"]):
+        for name, shape in dense.items():
+            shapes[f"encoder.layer.{layer}.{name}.weight"] = shape
+            shapes[f"encoder.layer.{layer}.{name}.bias"] = shape[:1]
+        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+            shapes[f"encoder.layer.{layer}.{norm}.weight"] = shapes[f"encoder.layer.{layer}.{norm}.bias"] = (d,)
+    return shapes
+
+
+def _check_weights(weights, sizes, folder):
+    """InputError naming the first weight that is missing, of the wrong shape for config.json, or not finite."""
+    for name, shape in expected_shapes(sizes).items():
+        if name not in weights:
+            raise InputError(f"{folder}: model.safetensors has no weight {name}")
+        if weights[name].shape != shape:
+            raise InputError(f"{folder}: weight {name} has shape {weights[name].shape}, but config.json makes it "
+                             f"{shape}")
+        if not np.isfinite(weights[name]).all():
+            raise InputError(f"{folder}: weight {name} contains NaN or inf")
+
+
 class Encoder:
     """A BERT encoder: its weights (float64), configuration and tokenizer.
 
@@ -122,15 +169,18 @@ class Encoder:
                              f"({error.__class__.__name__})") from None
         # Checkpoints of BertForPreTraining and the like prefix the encoder's weights with "bert.".
         self.weights = {name.removeprefix("bert."): array.astype(np.float64) for name, array in weights.items()}
-        if "embeddings.word_embeddings.weight" not in self.weights:
-            raise InputError(f"{folder}: model.safetensors does not hold a BERT encoder's weights")
         self.tokenizer.no_padding()  # one sentence: no [PAD] tokens (they would need a mask)
         self.tokenizer.no_truncation()  # a text too long for the model is refused, not cut
-        self.heads = self.config["num_attention_heads"]
-        self.layers = self.config["num_hidden_layers"]
+        sizes = _config_sizes(self.config, folder)
+        self.heads, self.layers, self.positions = sizes["num_attention_heads"], sizes["num_hidden_layers"], \
+            sizes["max_position_embeddings"]
         self.eps = self.config.get("layer_norm_eps", 1e-12)
-        self.positions = self.config["max_position_embeddings"]
-        self.pooling, self.normalise = self._pooling(folder)
+        _check_weights(self.weights, sizes, folder)
+        try:
+            self.pooling, self.normalise = self._pooling(folder)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InputError(f"{folder}: modules.json or its pooling configuration cannot be read "
+                             f"({error.__class__.__name__})") from None
 
     def _dense(self, x, name):
         return x @ self.weights[f"{name}.weight"].T + self.weights[f"{name}.bias"]

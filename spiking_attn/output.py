@@ -37,9 +37,17 @@ def strict_json(value):
 
 
 def write_json(path, value):
-    """Write ``value`` as strict JSON (see :func:`strict_json`)."""
-    with open(path, "w") as handle:
-        json.dump(strict_json(value), handle, indent=2, allow_nan=False)
+    """Write ``value`` as strict JSON (see :func:`strict_json`), whole or not at all: into ``PATH.partial``, then
+    renamed over ``path`` (a reader never finds half a file, and an earlier file stays until the new one is
+    complete)."""
+    partial = f"{path}.partial"
+    try:
+        with open(partial, "w") as handle:
+            json.dump(strict_json(value), handle, indent=2, allow_nan=False)
+        os.replace(partial, path)
+    finally:
+        if os.path.lexists(partial):
+            os.remove(partial)
 
 
 def apply_umask(path, mode):

@@ -224,8 +224,8 @@ def save_problem(problem, path, overwrite=False, extras=None):
                      **(extras or {}))
         apply_umask(partial, 0o666)
         os.replace(partial, path)
-    except OSError as error:
-        raise InputError(f"cannot write {path}: {error.strerror}") from None
+    except OSError as error:  # a write that failed (a full disk): the command's failure, not bad input
+        raise OSError(error.errno, error.strerror, path) from None
     finally:
         if os.path.exists(partial):
             os.remove(partial)

@@ -49,7 +49,16 @@ def load_runs(folder):
         raise InputError(f"{folder} holds no runs.parquet yet; run (or resume) `spiking-attn sweep` first")
     with open(os.path.join(folder, "sweep.json")) as stream:
         marker = json.load(stream)
-    return pd.read_parquet(path), marker
+    try:
+        runs = pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises its own types for a truncated or altered file
+        raise InputError(f"{path} cannot be read ({error.__class__.__name__}); run `spiking-attn sweep` on the "
+                         "folder again to write it anew") from None
+    missing = sorted({"point", "status"} - set(runs.columns))
+    if missing:
+        raise InputError(f"{path} is not a sweep's table (no column {missing[0]}); run `spiking-attn sweep` on the "
+                         "folder again to write it anew")
+    return runs, marker
 
 
 def summarise(done, x, hue, metric):

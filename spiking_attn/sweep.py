@@ -39,6 +39,7 @@ skips the points already finished; a killed sweep loses only the points in fligh
 import hashlib
 import itertools
 import json
+import math
 import os
 import shutil
 import sys
@@ -72,6 +73,7 @@ RUNS_COLUMNS = ("point", "status", "error", "point_seconds", "peak_memory_mb", "
 DEFAULT_METRICS = ("row_tv_mean", "output_rel_error", "run_seconds")
 
 
+MAX_POINTS = 10_000  # a grid of more points is refused before anything is built (each point is checked first)
 INPUT = "input"  # `run --input`: a sweep point takes one .npz file
 
 
@@ -184,7 +186,21 @@ def _value(name, value, option, base, source):
         return value, option.argv(value)
     if isinstance(value, (bool, list, dict)) or value is None:
         raise InputError(f"{source}: bad value {value!r} for option {name!r}; give a number or a string")
+    value = _by_value(value, option)
     return value, option.argv(value)
+
+
+def _by_value(value, option):
+    """A number option's value as the number it is (1, 1.0 and "1.0" are one point with one key); other values as
+    given (what the parser would refuse is refused by the point's check)."""
+    try:
+        if option.kind in ("number", "positive", "seconds"):
+            return float(value)
+        if option.kind == "whole" and float(value) == int(float(value)):
+            return int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return value
 
 
 def _point(values, options, base, source, command):
@@ -246,6 +262,9 @@ def _points(config, base, source):
             raise InputError(f"{source}: option(s) {', '.join(both)} are in both [run] and [grid]")
         grids.append(grid)
         names += [name for name in grid if name not in names]
+    count = sum(math.prod(len(values) for values in grid.values()) for grid in grids)
+    if count > MAX_POINTS:
+        raise InputError(f"{source}: the grid has {count:,} points, more than {MAX_POINTS:,}; split the sweep")
     points, seen = [], set()
     for grid in grids:
         for values in itertools.product(*grid.values()):
@@ -360,9 +379,7 @@ def run_point(argv, folder, cache_dir, record_path, command="run"):
     record = point_record(None if returncode == 0 else _one_line_error(text, returncode),
                           point_seconds=time.perf_counter() - start, peak_memory_mb=peak_memory_mb,
                           worker=socket.gethostname())
-    temporary = record_path + ".partial"
-    write_json(temporary, record)
-    os.replace(temporary, record_path)
+    write_json(record_path, record)
     return record
 
 
@@ -390,7 +407,7 @@ def prepare_sweep_folder(out_dir, sweep):
         if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
             _remove_staged(os.path.join(points, name))
     for name in os.listdir(out_dir):  # beside the user's own files: only the names the sweep stages there
-        if name.startswith(MERGED_STAGING) or name in {f"{table}.partial" for table in TABLE_FILES}:
+        if name.startswith(MERGED_STAGING) or name in {f"{table}.partial" for table in (*TABLE_FILES, MARKER)}:
             _remove_staged(os.path.join(out_dir, name))
     write_json(os.path.join(out_dir, MARKER), {
         "tool": "spiking-attn", "version": __version__, "config": sweep.config,

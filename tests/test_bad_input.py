@@ -1,5 +1,6 @@
 """Every class of bad input in docs/errors.md: one line ``spiking-attn: error: ...``, exit code 2,
 no traceback and no output folder. One test per row of that table (and the table lists every case)."""
+import json
 import os
 import re
 from pathlib import Path
@@ -66,6 +67,83 @@ def gpt_folder(folder):
     for name in ("model.safetensors", "tokenizer.json"):
         (model / name).write_text("")
     return str(model)
+
+
+def texts_file(folder, data):
+    path = folder / "texts.txt"
+    path.write_bytes(data)
+    return str(path)
+
+
+def tiny_model(folder, damage=None):
+    """A BERT model folder of 1 layer and hidden size 4 (the installed model's tokenizer), its weights damaged by
+    ``damage(weights)``; "truncated" cuts model.safetensors in half."""
+    from safetensors.numpy import save_file
+
+    from spiking_attn.encoder import default_model_folder, expected_shapes
+
+    model = folder / "tiny"
+    model.mkdir()
+    sizes = {"hidden_size": 4, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 8,
+             "vocab_size": 40000, "max_position_embeddings": 16, "type_vocab_size": 2}
+    (model / "config.json").write_text(json.dumps({"model_type": "bert", **sizes}))
+    os.symlink(os.path.join(default_model_folder(), "tokenizer.json"), model / "tokenizer.json")
+    weights = {name: np.zeros(shape, dtype=np.float32) for name, shape in expected_shapes(sizes).items()}
+    if callable(damage):
+        damage(weights)
+    save_file(weights, str(model / "model.safetensors"))
+    if damage == "truncated":
+        os.truncate(model / "model.safetensors", os.path.getsize(model / "model.safetensors") // 2)
+    if damage == "no tokenizer":
+        os.remove(model / "tokenizer.json")
+    return str(model)
+
+
+def narrow_query(weights):
+    weights["encoder.layer.0.attention.self.query.weight"] = np.zeros((4, 3), dtype=np.float32)
+
+
+def nan_key(weights):
+    weights["encoder.layer.0.attention.self.key.weight"][1, 2] = np.nan
+
+
+HELD = []  # lock files held open by a case (the folder in use by "another" command)
+
+
+def sweep_folder_in_use(folder):
+    import fcntl
+
+    from spiking_attn.output import FOLDER_LOCK
+
+    out = folder / "busy"
+    out.mkdir()
+    (out / "sweep.json").write_text('{"tool": "spiking-attn"}')
+    lock = open(out / FOLDER_LOCK, "a+")
+    lock.write("12345\n")
+    lock.flush()
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    HELD.append(lock)
+    return str(out)
+
+
+def half_written_sweep(folder):
+    out = folder / "half"
+    out.mkdir()
+    (out / "sweep.json").write_text('{"tool": "spiking-attn"}')
+    (out / "runs.parquet").write_bytes(b"PAR1 half a table")
+    return str(out)
+
+
+def damaged_calibration(folder, how):
+    path = other_calibration(folder)
+    if how == "truncated":
+        os.truncate(path, os.path.getsize(path) // 2)
+    else:
+        with np.load(path) as saved:
+            arrays = dict(saved)
+        arrays["state__v"] = np.array([np.nan])
+        np.savez(path, **arrays)
+    return path
 
 
 def far_apart_tokens(folder):
@@ -195,7 +273,7 @@ CASES = {
                                        "--layers must be 'all' or layers such as 0,3"),
     "transformer-empty-text": (lambda d: ["transformer", "--text", "A text.", ""], "the text is empty"),
     "transformer-no-texts-file": (lambda d: ["transformer", "--texts", str(d / "absent.txt")],
-                                  "absent.txt: cannot read the texts (FileNotFoundError)"),
+                                  "absent.txt: cannot read the texts (No such file or directory)"),
     "transformer-texts-file-empty": (lambda d: ["transformer", "--texts", empty_file(d)], "holds no text"),
     "sweep-no-config": (lambda d: ["sweep", str(d / "absent.toml"), "--out", str(d / "out")],
                         "cannot read the sweep config (No such file or directory)"),
@@ -248,6 +326,35 @@ CASES = {
     "n-score-with-random-features": (lambda d: ["run", "--network", "random-features", "--n-score", "2"],
                                      "--n-score applies to --network softmax only, not to --network random-features"),
     "dt-too-large": (lambda d: ["run", "--dt", "0.01"], "dt must be a number from 1e-06 to 0.0005, got 0.01"),
+    "texts-not-utf8": (lambda d: ["transformer", "--texts", texts_file(d, b"A text.\ncaf\xe9\n")],
+                       "texts.txt: not UTF-8 text (byte 0xe9 on line 2)"),
+    "texts-control-character": (lambda d: ["transformer", "--texts", texts_file(d, b"A text.\n\nBad \x01 one\n")],
+                                "texts.txt line 3: control character U+0001 in the text; texts are plain text"),
+    "texts-line-too-long": (lambda d: ["transformer", "--texts", texts_file(d, b"word " * 2000)],
+                            "texts.txt line 1: the text has 2002 tokens, more than the model's 512 positions"),
+    "model-no-tokenizer": (lambda d: ["transformer", "--text", "A text.", "--model", tiny_model(d, "no tokenizer")],
+                           "tiny: not a model folder (missing tokenizer.json)"),
+    "model-truncated-weights": (lambda d: ["transformer", "--text", "A text.", "--model", tiny_model(d, "truncated")],
+                                "tiny: model.safetensors or tokenizer.json cannot be read"),
+    "model-weight-shape": (lambda d: ["transformer", "--text", "A text.", "--model", tiny_model(d, narrow_query)],
+                           "weight encoder.layer.0.attention.self.query.weight has shape (4, 3), but config.json "
+                           "makes it (4, 4)"),
+    "model-weight-nan": (lambda d: ["extract", "--text", "A text.", "--model", tiny_model(d, nan_key), "--out",
+                                    str(d / "e.npz")], "weight encoder.layer.0.attention.self.key.weight contains NaN"),
+    "sweep-too-many-points": (lambda d: ["sweep", sweep_config(d, "[grid]\nseed = [" + ", ".join(map(str, range(200)))
+                                                      + "]\nscale = [" + ", ".join(map(str, range(1, 101))) + "]\n"),
+                                         "--out", str(d / "out")],
+                              "the grid has 20,000 points, more than 10,000; split the sweep"),
+    "sweep-value-a-list": (lambda d: ["sweep", sweep_config(d, "[grid]\nseed = [[1, 2]]\n"), "--out", str(d / "out")],
+                           "bad value [1, 2] for option 'seed'; give a number or a string"),
+    "sweep-folder-in-use": (lambda d: ["sweep", sweep_config(d), "--out", sweep_folder_in_use(d)],
+                            "is in use by another spiking-attn command (process 12345)"),
+    "report-half-written": (lambda d: ["report", half_written_sweep(d)],
+                            "runs.parquet cannot be read (ArrowInvalid); run `spiking-attn sweep` on the folder"),
+    "calibration-truncated": (lambda d: ["run", "--calibration", damaged_calibration(d, "truncated")],
+                              "calibration.npz: cannot read a calibration (BadZipFile"),
+    "calibration-not-finite": (lambda d: ["run", "--calibration", damaged_calibration(d, "nan")],
+                               "the calibration's state v is not all finite numbers; calibrate again"),
     "problem-name": (lambda d: ["problem", str(d / "p.txt")], "must end in .npz"),
     "problem-exists": (lambda d: ["problem", npz(d)], "exists; choose another name or pass --overwrite"),
     "problem-overwrite-foreign": (lambda d: ["problem", npz(d), "--overwrite"],
@@ -302,3 +409,16 @@ def test_saved_problem_is_replaced_only_when_it_is_ours(tmp_path):
         save_problem(random_problem(2, 2), users, overwrite=True)
     with np.load(users) as saved:
         assert saved["q"].shape == (1, 1)
+
+
+def test_texts_in_every_script_are_text_and_blank_lines_are_skipped(tmp_path):
+    """Emoji, CJK, Arabic and a tab are text; a --texts file's blank and whitespace-only lines are skipped."""
+    from argparse import Namespace
+
+    from spiking_attn.cli import _texts
+    from spiking_attn.encoder import Encoder, default_model_folder
+
+    lines = ["Emoji 😀 and 日本語 text.", "", "   ", "مرحبا بالعالم", "a\ttab"]
+    path = texts_file(tmp_path, "\n".join(lines).encode())
+    assert _texts(Namespace(texts=path, text=None), Encoder(default_model_folder())) == \
+        ["Emoji 😀 and 日本語 text.", "مرحبا بالعالم", "a\ttab"]

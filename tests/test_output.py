@@ -126,3 +126,33 @@ def test_a_failed_result_leaves_nothing(tmp_path):
             open(os.path.join(staging, "summary.json"), "w").close()
             raise RuntimeError("the run failed")
     assert sorted(os.listdir(tmp_path)) == ["out-written"]
+
+
+def limited_to(size):
+    """A preexec_fn: files this process writes may not grow past ``size`` bytes (a disk that fills up)."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--tokens", "32", "--dim", "32", "--duration", "0.05", "--target", "numpy", "--no-figure"],
+    ["problem", "--tokens", "64", "--dim", "64"],
+])
+def test_a_write_that_fails_is_one_line_and_leaves_the_earlier_result_intact(command, tmp_path):
+    """A write that fails while the result is written (here a 40 kB file size limit; the same as a full disk): one
+    line, exit 1, no partial result in place or beside it, and the earlier result in the same place unchanged."""
+    import subprocess
+    import sys
+
+    argv = [*command, str(tmp_path / "p.npz")] if command[0] == "problem" else [*command, "--out", str(tmp_path / "r")]
+    assert main(argv) == 0
+    before = {path: path.read_bytes() for path in sorted(tmp_path.rglob("*")) if path.is_file()}
+    again = [*argv, "--seed", "3", "--overwrite"]
+    result = subprocess.run([sys.executable, "-m", "spiking_attn.cli", *again], preexec_fn=limited_to(40_000),
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("spiking-attn: error:")]
+    assert errors == [result.stderr.splitlines()[-1]] and "File too large" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert {path: path.read_bytes() for path in sorted(tmp_path.rglob("*")) if path.is_file()} == before

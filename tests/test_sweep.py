@@ -323,3 +323,68 @@ def test_a_second_sweep_on_a_folder_in_use_refuses_and_no_point_runs_twice(tmp_p
     assert main(["sweep", config, "--out", str(out), "--workers", "1"]) == 0
     assert {key: json.loads((out / "points" / f"{key}.json").read_text()) for key in runs.point} == \
         dict(zip(runs.point, records))
+
+
+# --- fuzzed configs (nothing runs) -------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NAMES = st.sampled_from(["seed", "tokens", "dim", "scale", "duration", "causal", "astrocyte", "target", "heads",
+                         "input", "out", "sed", "key-tokens", "n_score", "dt", "metrics", "", "grid", "run"])
+SCALARS = st.one_of(st.integers(-10, 10 ** 12), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                    st.text(max_size=8), st.sampled_from(["on", "off", "numpy", "1.0", "4", "cpp_standalone"]))
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(NAMES, SCALARS, max_size=2))
+TABLE = st.dictionaries(NAMES, VALUES, max_size=3)
+CONFIGS = st.dictionaries(st.sampled_from(["run", "grid", "report", "command", "extra"]),
+                          st.one_of(TABLE, st.lists(TABLE, max_size=2), SCALARS), max_size=4)
+
+
+def one_line_refusal_or_a_sweep(load):
+    """``load()`` gives a Sweep whose every point has a stable key and command line, or one InputError line."""
+    try:
+        sweep = load()
+    except InputError as error:
+        assert str(error) and "\n" not in str(error)
+        return
+    assert sweep.points and len({point.key for point in sweep.points}) == len(sweep.points)
+    assert all(point.argv for point in sweep.points)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(CONFIGS)
+def test_any_config_shape_is_a_sweep_or_one_line(config):
+    one_line_refusal_or_a_sweep(lambda: load_config({"run": {"duration": 0.1}, **config}
+                                                    if isinstance(config.get("run"), dict) else config))
+
+
+def toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(str(value), repr(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f'"{key}" = {toml_value(item)}' for key, item in value.items()) + "}"
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(["run", "grid", "report"]), TABLE, max_size=3),
+       st.one_of(st.just(""), st.text(max_size=20)))
+def test_any_toml_file_is_a_sweep_or_one_line(tmp_path, tables, noise):
+    text = "".join(f"[{name}]\n" + "".join(f'"{key}" = {toml_value(value)}\n' for key, value in table.items())
+                   for name, table in tables.items()) + noise
+    path = tmp_path / "fuzzed.toml"
+    path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+    one_line_refusal_or_a_sweep(lambda: load_config(str(path)))
+
+
+def test_numbers_are_points_by_value_and_a_huge_grid_is_refused_with_its_count():
+    sweep = load_config({"run": {"tokens": 4, "duration": 0.1}, "grid": {"scale": [1, 1.0, "1.0", 2]}})
+    assert [point.options["scale"] for point in sweep.points] == [1.0, 2.0]
+    assert load_config({"run": dict(SMALL), "grid": {"seed": [1]}}).points[0].key == \
+        load_config({"run": dict(SMALL), "grid": {"seed": [1.0]}}).points[0].key
+    with pytest.raises(InputError, match="the grid has 1,000,000 points, more than 10,000; split the sweep"):
+        load_config({"run": dict(SMALL), "grid": {"seed": list(range(1000)), "scale": list(range(1, 1001))}})
