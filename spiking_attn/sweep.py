@@ -403,9 +403,7 @@ def prepare_sweep_folder(out_dir, sweep):
         os.makedirs(points, exist_ok=True)
     except OSError as error:
         raise InputError(f"cannot write sweep folder {out_dir}: {error.strerror}") from None
-    for name in os.listdir(points):  # points/ holds only what the sweep writes
-        if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
-            _remove_staged(os.path.join(points, name))
+    _remove_points_staging(out_dir)
     for name in os.listdir(out_dir):  # beside the user's own files: only the names the sweep stages there
         if name.startswith(MERGED_STAGING) or name in {f"{table}.partial" for table in (*TABLE_FILES, MARKER)}:
             _remove_staged(os.path.join(out_dir, name))
@@ -414,6 +412,16 @@ def prepare_sweep_folder(out_dir, sweep):
         "grid_options": list(sweep.grid_options), "metrics": list(sweep.metrics),
         "points": [{"point": point.key, "options": point.options} for point in sweep.points]})
     return out_dir
+
+
+def _remove_points_staging(out_dir):
+    """Remove the staging that runs of points left in points/ (which holds only what the sweep writes): a killed
+    sweep's, or that of a point whose Dask worker was killed and which then ran again. Call it while no point
+    runs."""
+    points = os.path.join(out_dir, "points")
+    for name in os.listdir(points):
+        if ".partial-" in name or ".previous-" in name or name.endswith(".partial"):
+            _remove_staged(os.path.join(points, name))
 
 
 def _remove_staged(path):
@@ -545,6 +553,7 @@ def _execute(sweep, out_dir, workers, scheduler, cache, retry_failed, stream):
                 progress.show()
             else:
                 _run_points(client, todo, out_dir, cache, progress, external=scheduler is not None)
+                _remove_points_staging(out_dir)
         finally:
             runs = write_tables(sweep, out_dir)
     finally:

@@ -135,6 +135,7 @@ def serve(main, requests, reply_fd):
     import gc
 
     gc.freeze()  # the imported modules are permanent: later collections scan only the commands' objects
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True).start()
     with os.fdopen(reply_fd, "w") as replies:
         for line in requests:
             request = json.loads(line)
@@ -144,6 +145,36 @@ def serve(main, requests, reply_fd):
             replies.write(json.dumps({"returncode": returncode, "peak_memory_mb": peak_memory_mb()}) + "\n")
             replies.flush()
     return 0
+
+
+def _end_with_parent(parent, period=0.2):
+    """End this worker, and the simulation it runs, as soon as its parent is gone (a Dask worker killed in the
+    middle of a point): the point is then run again elsewhere, and must not also be finished here."""
+    import signal
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(period)
+    for child in _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _descendants(pid):
+    """The processes below ``pid`` (Linux: read from /proc; elsewhere none)."""
+    parents = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                with open(f"/proc/{name}/stat") as stat:
+                    parents[int(name)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def run_with_descriptors(main, argv, descriptors):

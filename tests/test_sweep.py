@@ -388,3 +388,61 @@ def test_numbers_are_points_by_value_and_a_huge_grid_is_refused_with_its_count()
         load_config({"run": dict(SMALL), "grid": {"seed": [1.0]}}).points[0].key
     with pytest.raises(InputError, match="the grid has 1,000,000 points, more than 10,000; split the sweep"):
         load_config({"run": dict(SMALL), "grid": {"seed": list(range(1000)), "scale": list(range(1, 1001))}})
+
+
+def warm_workers():
+    """pid -> parent pid of every warm worker process (`python -m spiking_attn.cli worker`) on this machine."""
+    found = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = (open(f"/proc/{name}/cmdline", "rb").read().split(b"\0"))
+            parent = int(open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"spiking_attn.cli" in command and b"worker" in command and b"--reply-fd" in command:
+            found[int(name)] = parent
+    return found
+
+
+def kill_the_dask_worker_in_the_middle_of_a_point(process, before):
+    """Wait until a point runs in a warm worker of a Dask worker process (not one of ``before``), kill that Dask
+    worker with SIGKILL (its nanny starts another) and return the warm worker's pid."""
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        busy = {pid: parent for pid, parent in warm_workers().items() if pid not in before}
+        points = [name for parent in busy.values() for name in os.listdir(os.environ.get("TMPDIR", "/tmp"))
+                  if name.startswith(f"spiking-attn-point-{parent}-")]
+        if points:
+            (warm, parent), = busy.items()
+            time.sleep(0.5)  # into the point
+            os.kill(parent, signal.SIGKILL)
+            return warm
+        time.sleep(0.05)
+    raise AssertionError("no point started")
+
+
+@pytest.mark.parametrize("command", ["sweep", "transformer"])
+def test_a_dask_worker_killed_in_the_middle_of_a_point_leaves_it_recorded_once(command, tmp_path, dask_scheduler):
+    """The point (a sweep's, or a text of the encoder on Dask) whose Dask worker is killed runs again on the worker
+    its nanny starts; the sweep finishes with every point recorded once, done; the killed worker's warm worker
+    (and its simulation) ends with it rather than finish the point a second time."""
+    out = tmp_path / "out"
+    if command == "sweep":
+        argv = ["sweep", write_toml(tmp_path / "s.toml", "[run]\ntokens = 4\ndim = 4\ntarget = \"numpy\"\n"
+                                                         "duration = 1.0\n[grid]\nseed = [0, 1, 2]\n")]
+    else:
+        argv = ["transformer", "--text", "A cat sat on the warm windowsill.", "The dog slept.", "--layers", "0",
+                "--duration", "0.3"]
+    before = set(warm_workers())
+    process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", *argv, "--scheduler", dask_scheduler,
+                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    orphan = kill_the_dask_worker_in_the_middle_of_a_point(process, before)
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    time.sleep(1)
+    assert orphan not in warm_workers()  # it ended with its Dask worker
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == (3 if command == "sweep" else 2) and set(runs.status) == {"done"}
+    records = sorted(path.name for path in (out / "points").glob("*.json"))
+    assert records == sorted(f"{key}.json" for key in runs.point)
+    assert not [name for name in os.listdir(out / "points") if "partial" in name or "previous" in name]
