@@ -38,6 +38,7 @@ import time
 import brian2
 
 from .errors import InputError
+from .output import process_alive
 from .version import __version__
 
 COMPLETE = "COMPLETE"
@@ -73,9 +74,29 @@ def check_usable(root):
         raise InputError(f"cannot use the build cache {root}: it is not writable")
 
 
+LAUNCHERS = ("ccache", "sccache", "distcc", "icecc")  # they run the compiler named after them, or the one they mask
+
+
 def compiler_name():
-    """The C++ compiler ``make`` runs for the standalone build: the command of $CXX, else g++."""
-    return (os.environ.get("CXX") or "g++").split()[0]
+    """The C++ compiler ``make`` runs for the standalone build: the command of $CXX, else g++; of ``ccache g++`` (a
+    launcher and its compiler) the compiler."""
+    words = (os.environ.get("CXX") or "g++").split()
+    while len(words) > 1 and os.path.basename(words[0]) in LAUNCHERS:
+        words = words[1:]
+    return words[0]
+
+
+def _real_compiler(name):
+    """The path of the compiler ``name`` runs: the first ``name`` on PATH that is not a launcher's link (as
+    /usr/lib/ccache/g++ is ccache's), or None."""
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(folder, name) if os.sep not in name else name
+        if os.path.isfile(path) and os.access(path, os.X_OK) and \
+                os.path.basename(os.path.realpath(path)) not in LAUNCHERS:
+            return path
+        if os.sep in name:
+            return None
+    return None
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,7 +112,7 @@ def compiler_identity():
         between machines never hands a binary to a CPU it was not compiled for.
     """
     name = compiler_name()
-    path = shutil.which(name)
+    path = _real_compiler(name)
     if path is None:
         return {"compiler": name, "compiler_version": None, "native_target": None}
 
@@ -106,6 +127,23 @@ def compiler_identity():
     target = output("-march=native", "-Q", "--help=target") or _cpu_flags()
     return {"compiler": os.path.realpath(path), "compiler_version": version,
             "native_target": hashlib.sha256(target.encode()).hexdigest()[:16]}
+
+
+@functools.lru_cache(maxsize=None)
+def nvcc_version():
+    """The last line of ``nvcc --version`` (CUDA's compiler, of $CUDA_PATH or on PATH; cuda_standalone builds are
+    keyed by it), or None without one."""
+    candidates = [os.path.join(os.environ["CUDA_PATH"], "bin", "nvcc")] if os.environ.get("CUDA_PATH") else []
+    candidates += [shutil.which("nvcc") or "", "/usr/local/cuda/bin/nvcc"]
+    for path in candidates:
+        if path and os.path.isfile(path):
+            try:
+                done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.SubprocessError):
+                continue
+            lines = done.stdout.strip().splitlines()
+            return lines[-1] if done.returncode == 0 and lines else None
+    return None
 
 
 def _cpu_flags():
@@ -134,16 +172,6 @@ def private_temporary(kind, folder=True):
     return path
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
 def remove_abandoned(directory=None):
     """Remove this user's private run folders and point files (:data:`PRIVATE_PATTERN`) whose process is gone (a
     run killed with SIGKILL cannot remove its own); returns how many were removed."""
@@ -152,7 +180,7 @@ def remove_abandoned(directory=None):
     for name in os.listdir(directory):
         match = PRIVATE_PATTERN.fullmatch(name)
         path = os.path.join(directory, name)
-        if match is None or _alive(int(match[1])):
+        if match is None or process_alive(int(match[1])):
             continue
         status = os.lstat(path)
         if status.st_uid != os.getuid() or os.path.islink(path):
@@ -177,8 +205,8 @@ def cache_entry(root, structure, report=None):
     """Lock the entry for ``structure`` and yield (project folder, whether a complete build exists).
 
     Call :func:`mark_complete` after a successful build. An incomplete folder (interrupted build)
-    is removed first, and so is a complete one whose binary, object files or data files no longer match
-    their checksums (:func:`damaged`; ``report`` receives a line saying which file).
+    is removed first; a complete one whose binary, object files or data files no longer match their checksums
+    (:func:`damaged`; ``report`` receives a line saying which file) loses those files and is built again.
     """
     key = structure_key(structure)
     check_usable(root)
@@ -189,12 +217,9 @@ def cache_entry(root, structure, report=None):
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         folder = os.path.join(root, key)
+        repaired = os.path.exists(os.path.join(folder, COMPLETE)) and _repaired(folder, report)
         complete = os.path.exists(os.path.join(folder, COMPLETE))
-        if complete and (file := damaged(folder)) is not None:
-            if report is not None:
-                report(f"the cached build {folder} is damaged ({file} is not as built); building it again")
-            complete = False
-        if os.path.lexists(folder) and not complete:
+        if os.path.lexists(folder) and not complete and not repaired:
             empty_folder = os.path.isdir(folder) and not os.path.islink(folder) and not os.listdir(folder)
             if not (_is_entry(folder) or empty_folder):
                 raise InputError(f"{folder} is in the way of a build cache entry and is not one; "
@@ -248,21 +273,42 @@ def checksums(folder):
 
 
 def damaged(folder):
-    """The first file of a complete entry that is missing or differs from the checksum :func:`mark_complete`
-    recorded (a truncated or altered binary, object or data file), or "meta.json" if there is no record; else
-    None."""
+    """The files of a complete entry that are missing or differ from the checksums :func:`mark_complete` recorded
+    (a truncated or altered binary, object or data file), or ["meta.json"] if there is no record; [] if none."""
     try:
         with open(os.path.join(folder, META)) as stream:
             recorded = json.load(stream)["checksums"]
+        found = []
         for path, digest in recorded.items():
-            with open(os.path.join(folder, path), "rb") as stream:
-                if hashlib.file_digest(stream, "sha256").hexdigest() != digest:
-                    return path
-    except FileNotFoundError as error:
-        return os.path.relpath(error.filename, folder) if error.filename else META
+            try:
+                with open(os.path.join(folder, path), "rb") as stream:
+                    if hashlib.file_digest(stream, "sha256").hexdigest() != digest:
+                        found.append(path)
+            except FileNotFoundError:
+                found.append(path)
+        return found
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return META
-    return None
+        return [META]
+
+
+def _repaired(folder, report):
+    """If the complete entry ``folder`` is damaged (:func:`damaged`): remove the damaged files and the mark of
+    completion, so that the build regenerates the code and ``make`` compiles only what is missing (an entry without a
+    checksum record is rebuilt whole); returns whether it was damaged."""
+    files = damaged(folder)
+    if not files:
+        return False
+    if report is not None:
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        report(f"the cached build {folder} is damaged ({files[0]}{more} not as built); building it again")
+    if files == [META]:
+        os.remove(os.path.join(folder, COMPLETE))
+        return False  # nothing to trust: discarded and rebuilt whole
+    for path in files:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(folder, path))
+    os.remove(os.path.join(folder, COMPLETE))
+    return True
 
 
 def mark_complete(folder):

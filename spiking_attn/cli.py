@@ -18,7 +18,6 @@ only spiking-attn's own earlier output (:mod:`spiking_attn.output`).
 Bad input ends with one line ``spiking-attn: error: ...`` on standard error and exit code 2.
 """
 import os
-import shutil
 import sys
 import time
 import unicodedata
@@ -391,7 +390,7 @@ def command_transformer(args):
 def _transformer_resumable(encoder, texts, layers, model, options, out_dir, overwrite):
     """Encode the texts one after another into the result folder ``out_dir``, keeping each encoded text in the
     hidden folder ``.NAME.texts`` beside it until the result is complete, so that an interrupted run resumes."""
-    from .output import FOLDER_LOCK, exclusive_folder, result_folder
+    from .output import exclusive_folder, result_folder
     from .transformer import TextStore, run_transformer, write_transformer
 
     out_dir = os.path.abspath(out_dir)
@@ -406,9 +405,7 @@ def _transformer_resumable(encoder, texts, layers, model, options, out_dir, over
             print(f"\nspiking-attn: interrupted; the texts encoded so far are kept in {store.folder}: rerun the same "
                   "command to resume", file=sys.stderr)
             raise SystemExit(130) from None
-        for name in os.listdir(store.folder):  # the result is in place: the kept texts (ours) go
-            if name != FOLDER_LOCK:
-                shutil.rmtree(os.path.join(store.folder, name))
+        store.clear()  # the result is in place: the kept texts go
     return result
 
 

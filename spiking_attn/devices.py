@@ -37,6 +37,7 @@ from .cache import (
     compiler_identity,
     compiler_name,
     mark_complete,
+    nvcc_version,
     private_temporary,
 )
 from .errors import InputError
@@ -425,8 +426,9 @@ class StandaloneRunner(Runner):
         """Everything that shapes the generated code and the binary: the build cache's key."""
         constants = {name: repr(value) for name, value in circuit.namespace.items()
                      if not isinstance(value, TimedArray)}
+        cuda = {"nvcc_version": nvcc_version()} if self.target == "cuda_standalone" else {}
         return {**circuit.structure(), "target": self.target, "threads": self.threads, "dt": self.dt,
-                "constants": constants, "compiler_flags": COMPILER_FLAGS, **compiler_identity()}
+                "constants": constants, "compiler_flags": COMPILER_FLAGS, **compiler_identity(), **cuda}
 
     def reusable_build(self, circuit, assignments):
         """A private copy of the cached build of the circuit's structure if that build takes ``assignments`` on its

@@ -14,6 +14,7 @@ import fcntl
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -48,6 +49,29 @@ def write_json(path, value):
     finally:
         if os.path.lexists(partial):
             os.remove(partial)
+
+
+def process_alive(pid):
+    """Whether process ``pid`` exists (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _remove_abandoned_staging(parent, name):
+    """Remove the staging folders ``.NAME.partial-PID-XXXXXXXX`` in ``parent`` that a killed run left (their
+    process is gone; this user's, real folders): a run killed with SIGKILL cannot remove its own."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.partial-(\d+)-[A-Za-z0-9_]+")
+    for entry in os.listdir(parent):
+        match = pattern.fullmatch(entry)
+        path = os.path.join(parent, entry)
+        if match and not process_alive(int(match[1])) and os.path.isdir(path) and not os.path.islink(path) \
+                and os.lstat(path).st_uid == os.getuid():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def apply_umask(path, mode):
@@ -138,7 +162,8 @@ def prepare_output(out_dir, overwrite=False):
         raise InputError(f"cannot write output directory {out_dir}: {ancestor} is a file, not a folder")
     try:
         os.makedirs(parent, exist_ok=True)
-        return tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.partial-", dir=parent)
+        _remove_abandoned_staging(parent, os.path.basename(out_dir))
+        return tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.partial-{os.getpid()}-", dir=parent)
     except OSError as error:
         raise InputError(f"cannot write output directory {out_dir}: {error.strerror}") from None
 

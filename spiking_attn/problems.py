@@ -127,6 +127,16 @@ def validate(q, k, v, name="problem"):
     return Problem(q=q, k=k, v=v, name=name)
 
 
+# The initial membrane potentials (phases) of every circuit are drawn from the stream (PHASE_STREAM, seed), not from
+# default_rng(seed), which draws the random problems: with the same seed the phases would be the queries' draws.
+PHASE_STREAM = 0x9A5E
+
+
+def phase_generator(seed):
+    """The random generator of a circuit's initial phases for ``seed`` (a stream of its own)."""
+    return np.random.default_rng([PHASE_STREAM, seed])
+
+
 def random_problem(tokens=16, dim=16, value_dim=None, seed=0, score_sd=1.0, heads=None, key_tokens=None):
     """A seeded random problem whose scores have standard deviation about ``score_sd``.
 

@@ -49,6 +49,9 @@ def load_runs(folder):
         raise InputError(f"{folder} holds no runs.parquet yet; run (or resume) `spiking-attn sweep` first")
     with open(os.path.join(folder, "sweep.json")) as stream:
         marker = json.load(stream)
+    if not all(isinstance(marker.get(name), list) for name in ("metrics", "grid_options")):
+        raise InputError(f"{folder}/sweep.json lacks the sweep's metrics and grid options; run `spiking-attn sweep` "
+                         "on the folder again to write it anew")
     try:
         runs = pd.read_parquet(path)
     except Exception as error:  # pyarrow raises its own types for a truncated or altered file
@@ -200,5 +203,10 @@ def write_markdown(path, folder, runs, marker, metrics, sections, slopes):
     failed = runs[runs.status == "failed"]
     if len(failed):
         lines += ["## Failed points", "", markdown_table(failed[["point", *marker["grid_options"], "error"]]), ""]
-    with open(path, "w") as stream:
-        stream.write("\n".join(lines) + "\n")
+    try:  # whole or not at all
+        with open(path + ".partial", "w") as stream:
+            stream.write("\n".join(lines) + "\n")
+        os.replace(path + ".partial", path)
+    finally:
+        if os.path.lexists(path + ".partial"):
+            os.remove(path + ".partial")

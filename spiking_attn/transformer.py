@@ -211,13 +211,25 @@ class TextStore:
         write_transformer(merge_texts([result], layers, options), staging, figure=False)
         os.replace(staging, path)
 
+    @staticmethod
+    def _own(name):
+        return re.fullmatch(r"[0-9a-f]{12}(\.partial-[A-Za-z0-9_]+)?", name) is not None
+
+    def clear(self):
+        """Remove the kept texts (the store's own folders only; a real folder, never through a link)."""
+        import shutil
+
+        for name in os.listdir(self.folder):
+            path = os.path.join(self.folder, name)
+            if self._own(name) and os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+
     def check(self):
         """Refuse (InputError) a folder of this name that holds what a store does not write."""
         from .errors import InputError
         from .output import FOLDER_LOCK
 
-        foreign = [name for name in os.listdir(self.folder)
-                   if name != FOLDER_LOCK and not re.fullmatch(r"[0-9a-f]{12}(\.partial-[A-Za-z0-9_]+)?", name)]
+        foreign = [name for name in os.listdir(self.folder) if name != FOLDER_LOCK and not self._own(name)]
         if foreign:
             raise InputError(f"{self.folder} holds files spiking-attn did not write ({foreign[0]}); it is where "
                              "this run keeps its encoded texts: move it")

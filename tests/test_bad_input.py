@@ -129,7 +129,7 @@ def sweep_folder_in_use(folder):
 def half_written_sweep(folder):
     out = folder / "half"
     out.mkdir()
-    (out / "sweep.json").write_text('{"tool": "spiking-attn"}')
+    (out / "sweep.json").write_text('{"tool": "spiking-attn", "metrics": ["row_tv_mean"], "grid_options": ["seed"]}')
     (out / "runs.parquet").write_bytes(b"PAR1 half a table")
     return str(out)
 

@@ -137,3 +137,40 @@ def test_an_interrupted_or_killed_encoder_resumes_with_the_texts_it_had_encoded(
     assert summary["texts"] == texts
     assert [run for run in summary["runs"] if run["text"] == 0] == [{"text": 0, **run} for run in kept_runs]
     assert not store.exists() and sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_each_spiking_layer_feeds_the_model_what_its_network_decoded(monkeypatch):
+    """A test that can tell: the output each spiking layer hands to the rest of the model is exactly what that
+    layer's run decoded (and not the exact attention output, from which it differs), the other layers are exact,
+    and the embedding is the one those outputs give."""
+    import spiking_attn.transformer as transformer
+    from spiking_attn.encoder import Encoder, default_model_folder, exact_attention
+    from spiking_attn.experiment import resolve_options
+
+    decoded = {}
+
+    def recording_run(problem, options, parameters, progress):
+        result = run_experiment(problem, options, parameters, progress=progress)
+        decoded[len(decoded)] = result.decoded.output
+        return result
+
+    run_experiment = transformer.run_experiment
+    monkeypatch.setattr(transformer, "run_experiment", recording_run)
+    encoder = Encoder(default_model_folder())
+    text = "A cat sat quietly on the warm windowsill."
+    attention = transformer.SpikingAttention(resolve_options(warn=silent, duration=0.3), silent)
+    encoding = encoder.encode(text, attention=attention, layers=[0, 5])
+    tokens = encoding.ids.size
+    assert sorted(decoded) == [0, 1] and [run["layer"] for run in attention.runs] == [0, 5]
+    fed = {0: decoded[0][:, :tokens], 5: decoded[1][:, :tokens]}
+    for layer, (q, k, v) in enumerate(encoding.inputs):
+        exact = exact_attention(layer, q, k, v)
+        if layer in fed:
+            np.testing.assert_array_equal(encoding.outputs[layer], fed[layer])
+            error = np.linalg.norm(encoding.outputs[layer] - exact) / np.linalg.norm(exact)
+            assert 1e-4 < error < 0.05
+        else:
+            np.testing.assert_array_equal(encoding.outputs[layer], exact)
+    replayed = encoder.encode(text, attention=lambda layer, q, k, v: fed[layer], layers=[0, 5])
+    np.testing.assert_array_equal(replayed.embedding, encoding.embedding)
+    assert not np.array_equal(encoding.embedding, encoder.encode(text).embedding)

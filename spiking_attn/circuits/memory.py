@@ -25,7 +25,7 @@ from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, TimedArray,
 
 from .. import equations as eq
 from ..decoding import Recording, trace_every_millisecond
-from ..problems import Problem
+from ..problems import Problem, phase_generator
 from .astrocytes import DEFAULT_MODEL
 from .astrocytes import astrocyte_model as default_astrocyte_model
 from .base import Circuit
@@ -182,7 +182,7 @@ def build_memory(patterns, cues, beta, parameters=MemoryParameters(), seed=0):
     size = patterns.shape[1]
     keys = beta * np.sqrt(size) * patterns
     problem = Problem(q=cues, k=keys, v=patterns, name="memory")
-    b = Builder(p, np.random.default_rng(seed), Variability())
+    b = Builder(p, phase_generator(seed), Variability())
     pairs = Pairs.of(1, cues.shape[0], patterns.shape[0], False)
     input_gain = encoding_gains(np.array([1.0]), p.input_rate)
     inputs, input_drive = _cue_neurons(cues, p, b.rng)

@@ -43,6 +43,7 @@ from ..features import (
 from ..figures import feature_figure
 from ..metrics import rate_model_metrics, signed_rate_model_metrics
 from ..option import Option
+from ..problems import phase_generator
 from ..validation import require_finite
 from .base import Circuit, CircuitKind
 from .monitoring import spike_trains
@@ -551,7 +552,7 @@ def build_random_features(problem, features=1000, feature_map="performer", write
     """
     _check_modes(write, normaliser, causal)
     p, T = parameters, problem.tokens
-    rng = np.random.default_rng(seed)
+    rng = phase_generator(seed)
     phi = random_feature_map(feature_map, features, problem.dim, seed=seed)
     gains = Gains.of(problem, phi, feature_map, p)
     rate_model = random_feature_attention(problem.q, problem.k, problem.v, phi, pairs=True, causal=causal)

@@ -32,7 +32,7 @@ from ..decoding import Recording, trace_every_millisecond
 from ..errors import InputError
 from ..figures import attention_figure
 from ..option import Option
-from ..problems import Problem
+from ..problems import Problem, phase_generator
 from .astrocytes import DEFAULT_MODEL, MODELS
 from .astrocytes import astrocyte_model as default_astrocyte_model
 from .base import Calibrator, Circuit, CircuitKind
@@ -356,8 +356,10 @@ class SoftmaxHead(Circuit):
         }
 
     def _astrocyte_settings(self):
-        return {"astrocyte_model": self.astrocyte_model.name, "parameters": asdict(self.parameters),
-                **self.astrocyte_model.summary()}
+        """The astrocyte model, its own settings and the head's parameters (their ``settle`` the one this head
+        settles for: the astrocyte model's, not the integral astrocyte's default)."""
+        return {"astrocyte_model": self.astrocyte_model.name,
+                "parameters": asdict(replace(self.parameters, settle=self.settle)), **self.astrocyte_model.summary()}
 
     @property
     def calibrating(self):
@@ -710,7 +712,7 @@ def build_softmax_head(problem, parameters=HeadParameters(), astrocyte=True, see
         brian2_seed(seed)
     astrocyte_model = astrocyte_model or default_astrocyte_model(DEFAULT_MODEL)
     q, k, v = problem.per_head()
-    b = Builder(p, np.random.default_rng(seed), variability, homeostasis)
+    b = Builder(p, phase_generator(seed), variability, homeostasis)
     pairs = Pairs.of(problem.heads, problem.tokens, problem.key_tokens, causal)
     input_gain = encoding_gains(np.abs(q).max(axis=(1, 2)), p.input_rate)
     value_gain = encoding_gains(np.abs(v).max(axis=(1, 2)), 1.0)
