@@ -301,28 +301,21 @@ def test_reopening_a_sweep_removes_only_its_own_staging(tmp_path):
     assert os.listdir(out / "points") == []
 
 
-def test_a_second_sweep_on_a_folder_in_use_refuses_and_no_point_runs_twice(tmp_path, capsys):
-    config = write_toml(tmp_path / "s.toml", "[run]\ntokens = 4\ndim = 4\nduration = 0.1\n"
-                                             "[grid]\nseed = [0, 1, 2]\n")
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "spiking_attn.cli", "sweep", config, "--out", str(out), "--workers", "1"]
-    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / "points").is_dir() and time.time() < deadline and first.poll() is None:
-        time.sleep(0.1)
-    assert main(["sweep", config, "--out", str(out), "--workers", "1"]) == 2
+def test_a_second_sweep_on_a_folder_in_use_refuses_and_no_point_runs_twice(sweep_folder, capsys):
+    """While a sweep holds its folder (its lock), a second sweep there refuses with one line and runs nothing; once
+    the folder is free the same command finds every point done."""
+    from spiking_attn.output import exclusive_folder
+
+    _, out, config = sweep_folder
+    records = {path.name: path.read_text() for path in (out / "points").glob("*.json")}
+    assert len(records) == 4
+    with exclusive_folder(str(out), "sweep folder"):  # the first sweep, as seen from the second
+        assert main(["sweep", config, "--out", str(out), "--workers", "1"]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0 and "is in use by another spiking-attn command" in error
-    assert f"process {first.pid}" in error
-    assert first.wait(timeout=300) == 0, first.stderr.read()
-    runs = pd.read_parquet(out / "runs.parquet")
-    assert sorted(runs.seed) == [0, 1, 2] and set(runs.status) == {"done"}
-    records = [json.loads((out / "points" / f"{key}.json").read_text()) for key in runs.point]
-    assert len({record["point_seconds"] for record in records}) == 3  # each written once, by the first sweep
-    # once the first has finished, the folder is free again: the rerun finds every point done
+    assert error.count("\n") == 0 and f"is in use by another spiking-attn command (process {os.getpid()})" in error
+    assert {path.name: path.read_text() for path in (out / "points").glob("*.json")} == records
     assert main(["sweep", config, "--out", str(out), "--workers", "1"]) == 0
-    assert {key: json.loads((out / "points" / f"{key}.json").read_text()) for key in runs.point} == \
-        dict(zip(runs.point, records))
+    assert {path.name: path.read_text() for path in (out / "points").glob("*.json")} == records
 
 
 # --- fuzzed configs (nothing runs) -------------------------------------------------------------------
@@ -390,64 +383,24 @@ def test_numbers_are_points_by_value_and_a_huge_grid_is_refused_with_its_count()
         load_config({"run": dict(SMALL), "grid": {"seed": list(range(1000)), "scale": list(range(1, 1001))}})
 
 
-def processes():
-    """pid -> (parent pid, command line) of every process on this machine (Linux)."""
-    found = {}
-    for name in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as cmdline, open(f"/proc/{name}/stat") as stat:
-                found[int(name)] = (int(stat.read().rsplit(")", 1)[1].split()[1]), cmdline.read().split(b"\0"))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
+def test_a_dask_worker_killed_in_the_middle_of_a_point_leaves_it_recorded_once(tmp_path, dask_scheduler):
+    """The point whose Dask worker is killed runs again on the worker its nanny starts; the sweep finishes with every
+    point recorded once, done; the killed worker's warm worker (and its simulation) ends with it rather than finish
+    the point a second time. (The encoder's texts on Dask: tests/test_transformer.py.)"""
+    from dask_faults import kill_the_dask_worker_in_the_middle_of_a_point, processes
 
-
-def warm_workers_of(scheduler):
-    """pid -> Dask worker pid of the warm workers (`python -m spiking_attn.cli worker`) of the Dask workers whose
-    nanny (`dask worker ADDRESS`) serves ``scheduler``: this test's, not another's running at the same time."""
-    table = processes()
-    nannies = {pid for pid, (_, command) in table.items() if scheduler.encode() in command and b"worker" in command}
-    return {pid: parent for pid, (parent, command) in table.items()
-            if b"spiking_attn.cli" in command and b"--reply-fd" in command and table.get(parent, (0,))[0] in nannies}
-
-
-def kill_the_dask_worker_in_the_middle_of_a_point(process, scheduler):
-    """Wait until a point runs in a warm worker of the scheduler's Dask worker, kill that Dask worker with SIGKILL
-    (its nanny starts another) and return the warm worker's pid."""
-    deadline = time.time() + 240
-    while time.time() < deadline and process.poll() is None:
-        busy = warm_workers_of(scheduler)
-        points = [name for parent in busy.values() for name in os.listdir(os.environ.get("TMPDIR", "/tmp"))
-                  if name.startswith(f"spiking-attn-point-{parent}-")]
-        if points:
-            (warm, parent), = busy.items()
-            time.sleep(0.5)  # into the point
-            os.kill(parent, signal.SIGKILL)
-            return warm
-        time.sleep(0.05)
-    raise AssertionError("no point started")
-
-
-@pytest.mark.parametrize("command", ["sweep", "transformer"])
-def test_a_dask_worker_killed_in_the_middle_of_a_point_leaves_it_recorded_once(command, tmp_path, dask_scheduler):
-    """The point (a sweep's, or a text of the encoder on Dask) whose Dask worker is killed runs again on the worker
-    its nanny starts; the sweep finishes with every point recorded once, done; the killed worker's warm worker
-    (and its simulation) ends with it rather than finish the point a second time."""
     out = tmp_path / "out"
-    if command == "sweep":
-        argv = ["sweep", write_toml(tmp_path / "s.toml", "[run]\ntokens = 4\ndim = 4\ntarget = \"numpy\"\n"
-                                                         "duration = 0.5\n[grid]\nseed = [0, 1]\n")]
-    else:
-        argv = ["transformer", "--text", "A cat sat on the warm windowsill.", "--layers", "0", "--duration", "0.3"]
-    process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", *argv, "--scheduler", dask_scheduler,
-                                "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    config = write_toml(tmp_path / "s.toml", "[run]\ntokens = 4\ndim = 4\ntarget = \"numpy\"\nduration = 0.5\n"
+                                             "[grid]\nseed = [0, 1]\n")
+    process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", "sweep", config, "--scheduler",
+                                dask_scheduler, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
     orphan = kill_the_dask_worker_in_the_middle_of_a_point(process, dask_scheduler)
-    stdout, stderr = process.communicate(timeout=600)
+    _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
     time.sleep(1)
     assert orphan not in processes()  # it ended with its Dask worker
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == (2 if command == "sweep" else 1) and set(runs.status) == {"done"}
-    records = sorted(path.name for path in (out / "points").glob("*.json"))
-    assert records == sorted(f"{key}.json" for key in runs.point)
+    assert len(runs) == 2 and set(runs.status) == {"done"}
+    assert sorted(path.name for path in (out / "points").glob("*.json")) == sorted(f"{key}.json" for key in runs.point)
     assert not [name for name in os.listdir(out / "points") if "partial" in name or "previous" in name]

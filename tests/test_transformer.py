@@ -174,3 +174,31 @@ def test_each_spiking_layer_feeds_the_model_what_its_network_decoded(monkeypatch
     replayed = encoder.encode(text, attention=lambda layer, q, k, v: fed[layer], layers=[0, 5])
     np.testing.assert_array_equal(replayed.embedding, encoding.embedding)
     assert not np.array_equal(encoding.embedding, encoder.encode(text).embedding)
+
+
+def test_a_dask_worker_killed_in_the_middle_of_a_text_leaves_it_encoded_once(tmp_path, dask_scheduler):
+    """`transformer --scheduler`: the text whose Dask worker is killed is encoded again on the worker its nanny
+    starts, recorded once, and merged; the killed worker's warm worker ends with it."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import pandas as pd
+    from dask_faults import kill_the_dask_worker_in_the_middle_of_a_point, processes
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "spiking_attn.cli", "transformer", "--text",
+                                "A cat sat quietly on the warm windowsill.", "--layers", "0", "--duration", "0.3",
+                                "--scheduler", dask_scheduler, "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    orphan = kill_the_dask_worker_in_the_middle_of_a_point(process, dask_scheduler)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    time.sleep(1)
+    assert orphan not in processes()
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 1 and set(runs.status) == {"done"}
+    assert [path.name for path in (out / "points").glob("*.json")] == [f"{runs.point[0]}.json"]
+    assert not [name for name in os.listdir(out / "points") if "partial" in name or "previous" in name]
+    assert json.loads((out / "summary.json").read_text())["embedding_cosine_min"] >= 0.999
