@@ -252,15 +252,23 @@ def _discard(folder):
     shutil.rmtree(trash, ignore_errors=True)
 
 
+def _is_checked(path):
+    """Whether ``path`` (relative to an entry) is one a run uses as built: the binary ``main``, an object file
+    ``make`` trusts or a data file in ``static_arrays/``; never a path that leads out of the entry."""
+    parts = path.split(os.sep)
+    if os.path.isabs(path) or ".." in parts or os.path.normpath(path) != path:
+        return False
+    return path == "main" or path.endswith(".o") or (parts[0] == "static_arrays" and len(parts) > 1)
+
+
 def _checked_files(folder):
-    """What a run of the entry's build uses as built: the binary, the object files ``make`` trusts and the data
-    files (static arrays), as paths relative to ``folder``."""
+    """The entry's files that :func:`_is_checked` names, as paths relative to ``folder``."""
     for directory, _, names in os.walk(folder):
         relative = os.path.relpath(directory, folder)
         for name in names:
-            if name.endswith(".o") or (relative == "." and name == "main") or \
-                    relative.split(os.sep)[0] == "static_arrays":
-                yield os.path.normpath(os.path.join(relative, name))
+            path = os.path.normpath(os.path.join(relative, name))
+            if _is_checked(path):
+                yield path
 
 
 def checksums(folder):
@@ -278,6 +286,8 @@ def damaged(folder):
     try:
         with open(os.path.join(folder, META)) as stream:
             recorded = json.load(stream)["checksums"]
+        if not all(isinstance(path, str) and _is_checked(path) for path in recorded):
+            return [META]  # an altered record (a path out of the entry would be removed by _repaired): trust nothing
         found = []
         for path, digest in recorded.items():
             try:

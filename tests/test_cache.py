@@ -330,6 +330,10 @@ def test_a_damaged_cache_entry_is_detected_and_built_again_never_run(default_run
     assert damaged(copy) == ["network.o"]
     (copy / "meta.json").write_text("{}")
     assert damaged(copy) == ["meta.json"]
+    outside = tmp_path / "users_file"  # a record altered to name a file out of the entry: never trusted, never removed
+    outside.write_text("mine")
+    (copy / "meta.json").write_text(json.dumps({"checksums": {"../users_file": "0" * 64}}))
+    assert damaged(copy) == ["meta.json"] and outside.read_text() == "mine"
 
     targets = folder / "static_arrays" / "_static_array__array_key_synapses_targets"
     connectivity = np.fromfile(targets, dtype=np.int32)
