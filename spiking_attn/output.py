@@ -52,14 +52,18 @@ def write_json(path, value):
 
 
 def process_alive(pid):
-    """Whether process ``pid`` exists (on this machine)."""
+    """Whether process ``pid`` runs (on this machine): it exists and is not a zombie (killed, not yet reaped)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:  # no /proc (macOS): it exists
+        return True
 
 
 def _remove_abandoned_staging(parent, name):

@@ -25,6 +25,7 @@ from .workers import environment, run_with_descriptors, server_address
 
 IDLE_SECONDS = 3600.0
 MESSAGE_BYTES = 1 << 20
+SERVER_LOST = 1  # the client's exit code when the server went away in the middle of its command
 
 
 def forward(argv):
@@ -50,7 +51,11 @@ def forward(argv):
         return None
     finally:
         connection.close()
-    return json.loads(line)["returncode"] if line else 1
+    if not line:  # the server was killed while it ran the command: its staged results were never put in place
+        print(f"spiking-attn: error: the command server at {address} stopped before the command finished; nothing "
+              "half-written was put in place; run the command again", file=sys.stderr)
+        return SERVER_LOST
+    return json.loads(line)["returncode"]
 
 
 def _claim(address):
@@ -134,22 +139,35 @@ def _handle(main, connection, own, announce):
 
 def _run_in(main, request, descriptors, connection):
     """Run the request's command in its folder with its descriptors; an ``interrupt`` from the client raises
-    KeyboardInterrupt in it, as Ctrl-C would."""
+    KeyboardInterrupt in it, as Ctrl-C would, and so does the client going away (killed: its command stops as it
+    would have stopped in the client, with nothing half-written put in place)."""
     running = threading.Event()
     running.set()
 
+    def interrupt():
+        if running.is_set():
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
     def watch():
-        for line in connection.makefile("r"):
-            if line.strip() == "interrupt" and running.is_set():
-                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        try:
+            for line in connection.makefile("r"):
+                if line.strip() == "interrupt":
+                    interrupt()
+        except OSError:
+            pass
+        interrupt()  # the connection closed: the client is gone (a client that got its answer closes it later)
 
     threading.Thread(target=watch, daemon=True).start()
     here = os.getcwd()
     try:
-        os.chdir(request["cwd"])
-        return run_with_descriptors(main, request["argv"], dict(zip((0, 1, 2), descriptors)))
+        try:
+            os.chdir(request["cwd"])
+            return run_with_descriptors(main, request["argv"], dict(zip((0, 1, 2), descriptors)))
+        finally:
+            running.clear()
+            os.chdir(here)
+    except KeyboardInterrupt:  # an interrupt that arrived as the command ended: the server goes on
+        os.chdir(here)
+        return 130
     except OSError:
         return 1
-    finally:
-        running.clear()
-        os.chdir(here)

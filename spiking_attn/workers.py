@@ -177,6 +177,18 @@ def _descendants(pid):
     return found
 
 
+def _flush_or_discard(stream):
+    """Flush ``stream``; when its descriptor's reader is gone (a killed client's pipe), discard what it holds, so
+    that none of it reaches the descriptor put back after the command."""
+    try:
+        stream.flush()
+    except OSError:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+        stream.flush()
+
+
 def run_with_descriptors(main, argv, descriptors):
     """``main(argv)``'s exit code, with this process's file descriptors (0, 1, 2) replaced by ``descriptors``
     ({number: descriptor}) meanwhile; a traceback (a bug) goes to descriptor 2 and exits 1, as from a process."""
@@ -195,8 +207,8 @@ def run_with_descriptors(main, argv, descriptors):
         traceback.print_exc()
         return 1
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            _flush_or_discard(stream)
         for number, descriptor in saved.items():
             os.dup2(descriptor, number)
             os.close(descriptor)

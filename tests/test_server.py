@@ -76,3 +76,52 @@ def test_ctrl_c_in_the_client_interrupts_the_command_in_the_server(server, tmp_p
     assert not (tmp_path / "interrupted").exists()
     assert client(["problem", "p.npz", "--tokens", "4", "--dim", "4"], environment, tmp_path).returncode == 0
     assert f"problem in {tmp_path}: exit 0" in log.read_text()  # the server goes on after the interrupted command
+
+
+def start_long_run(environment, tmp_path, out):
+    """A client handing the server a 60 s numpy run (stdout a pipe, stderr a file); returns it once the server
+    simulates."""
+    command = [sys.executable, "-m", "spiking_attn.launch", "run", "--target", "numpy", "--duration", "60",
+               "--out", str(out)]
+    errors = tmp_path / "client.err"
+    with open(errors, "w") as stream:
+        running = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=stream)
+    deadline = time.time() + 60
+    while "Starting simulation" not in errors.read_text() and time.time() < deadline:
+        time.sleep(0.2)
+    assert "Starting simulation" in errors.read_text()
+    return running
+
+
+def test_a_killed_client_stops_its_command_and_the_server_goes_on(server, tmp_path):
+    environment, log, _ = server
+    running = start_long_run(environment, tmp_path, tmp_path / "orphaned")
+    running.kill()  # SIGKILL: the client cannot say anything; its connection and its output pipe close
+    running.wait(timeout=30)
+    running.stdout.close()
+    deadline = time.time() + 60
+    while "run in" not in log.read_text() and time.time() < deadline:
+        time.sleep(0.2)
+    assert f"run in {os.getcwd()}: exit 130" in log.read_text()  # stopped as Ctrl-C would have stopped it
+    assert not (tmp_path / "orphaned").exists()
+    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]
+    done = client(["problem", "p.npz", "--tokens", "4", "--dim", "4"], environment, tmp_path)
+    assert done.returncode == 0 and f"problem in {tmp_path}: exit 0" in log.read_text()
+    assert "interrupted" not in log.read_text()  # the dead client's output went nowhere, not into the server's log
+
+
+def test_a_server_killed_in_the_middle_of_a_command_leaves_its_client_one_line_and_no_result(server, tmp_path):
+    environment, _, process = server
+    out = tmp_path / "result"
+    running = start_long_run(environment, tmp_path, out)
+    process.kill()
+    assert running.wait(timeout=60) == 1
+    running.stdout.close()
+    last = (tmp_path / "client.err").read_text().strip().splitlines()[-1]
+    assert last.startswith("spiking-attn: error: the command server at ") and "run the command again" in last
+    assert not out.exists()
+    again = client(["run", "--target", "numpy", "--tokens", "4", "--dim", "4", "--duration", "0.1", "--no-figure",
+                    "--out", str(out)], environment, tmp_path)  # the dead server's socket is passed by
+    assert again.returncode == 0, again.stderr
+    assert (out / "summary.json").exists()
+    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]  # the killed server's staging removed
