@@ -14,6 +14,7 @@ from .errors import InputError
 from .experiment import RUN_OPTIONS, check_network_size, resolve_options
 from .memory import OPTIONS as MEMORY_OPTIONS
 from .memory import memory_options
+from .option import path_argument
 from .problems import OPTIONS as PROBLEM_OPTIONS
 from .problems import load_problem, random_problem
 
@@ -42,7 +43,7 @@ def add_options(parser, options, defaults=None):
 
 def add_run_arguments(parser, output=True):
     """The flags of ``spiking-attn run``: the problem, every run option and (``output``) the output folder."""
-    parser.add_argument("--input", metavar="FILE.npz", nargs="+",
+    parser.add_argument("--input", type=path_argument, metavar="FILE.npz", nargs="+",
                         help="problem file(s) with arrays q (T_q x D), k (T_k x D) and v (T_k x Dv), each with a "
                              "leading head axis for several heads, or folders of them; several make a batch: one "
                              "build, one result folder per problem and batch.csv")
@@ -58,7 +59,8 @@ def add_run_arguments(parser, output=True):
 
 def add_output_arguments(parser, command):
     """``--out DIR`` (default results/COMMAND-<date>-<time>) and ``--overwrite``."""
-    parser.add_argument("--out", metavar="DIR", help=f"results folder (default results/{command}-<date>-<time>)")
+    parser.add_argument("--out", type=path_argument, metavar="DIR",
+                        help=f"results folder (default results/{command}-<date>-<time>)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out if it holds an earlier spiking-attn result (and nothing else)")
 

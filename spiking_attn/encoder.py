@@ -222,11 +222,11 @@ class Encoder:
 
     def check_layer(self, layer):
         """``layer`` as an int, or InputError unless it is one of the model's layers."""
-        return _in_range(layer, self.layers, "--layer", "layers")
+        return _in_range(layer, self.layers, "layer", "layers")
 
     def check_head(self, head):
         """``head`` as an int, or InputError unless it is one of the model's heads."""
-        return _in_range(head, self.heads, "--head", "heads")
+        return _in_range(head, self.heads, "head", "heads")
 
     def encode(self, text, attention=exact_attention, layers=None):
         """Run the encoder on ``text``.

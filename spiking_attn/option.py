@@ -37,6 +37,13 @@ def positive_int(text):
     return value
 
 
+def path_argument(text):
+    """argparse type: a file or folder path, not empty (an empty ``--out "$UNSET"`` must not mean the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
 def finite_float(text):
     """argparse type: a finite number."""
     try:
@@ -205,7 +212,7 @@ class Option:
             parser.add_argument(self.flag, choices=self.choices, **common)
             return
         types = {"whole": positive_int if (self.low or 0) >= 1 else int, "number": finite_float,
-                 "positive": positive_float, "seconds": positive_float, "text": str}
+                 "positive": positive_float, "seconds": positive_float, "text": path_argument}
         parser.add_argument(self.flag, type=types[self.kind], metavar=self.metavar, **common)
 
     def from_command_line(self, value):

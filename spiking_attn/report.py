@@ -109,7 +109,10 @@ def option_figure(done, x, hue, tables):
             ax.set_xticks(range(len(categories)), categories)
         ax.set_xlabel(x)
         ax.set_ylabel(metric)
-        ax.legend(fontsize=7)
+        if stats[f"{metric}_mean"].notna().any():
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "not measured in any run", transform=ax.transAxes, ha="center", va="center")
     return figure, slopes
 
 
@@ -132,6 +135,22 @@ def _check_report_path(path):
                 raise InputError(f"{path} exists and was not written by `spiking-attn report`; it is left as it is")
 
 
+def _done_runs(runs, metrics, folder):
+    """The done runs, their ``metrics`` as floats (a metric no run measured, such as a memory sweep's spiking
+    accuracy with ``spiking = false``, is all NaN); InputError for a metric that is not a column or not numbers."""
+    unknown = [name for name in metrics if name not in runs.columns]
+    if unknown:
+        hint = "no point is done yet" if not (runs.status == "done").any() else "name others in [report] metrics"
+        raise InputError(f"no column {', '.join(map(repr, unknown))} in {folder}/runs.parquet ({hint})")
+    done = runs[runs.status == "done"].copy()
+    not_numeric = [name for name in metrics if done[name].notna().any() and not _numeric(done[name].dropna())]
+    if not_numeric:
+        raise InputError(f"metric(s) {', '.join(not_numeric)} are not numbers")
+    for name in metrics:
+        done[name] = done[name].astype(float)
+    return done
+
+
 def write_report(folder, metrics=None):
     """Write ``report.md`` and ``report-<option>.png`` into the sweep ``folder``.
 
@@ -140,8 +159,9 @@ def write_report(folder, metrics=None):
     folder : str
         A sweep folder (``spiking-attn sweep --out``).
     metrics : list of str, optional
-        Columns of runs.parquet to plot (default: the config's [report] metrics, else mean row TV,
-        output error and run seconds).
+        Columns of runs.parquet to plot (default: the config's [report] metrics, else the sweep's default for
+        its command: mean row TV, output error and run seconds for `run`, the three retrieval accuracies for
+        `memory`).
 
     Returns
     -------
@@ -152,13 +172,7 @@ def write_report(folder, metrics=None):
 
     runs, marker = load_runs(folder)
     metrics = list(metrics or marker["metrics"])
-    unknown = [name for name in metrics if name not in runs.columns]
-    if unknown:
-        raise InputError(f"no column {', '.join(map(repr, unknown))} in {folder}/runs.parquet")
-    done = runs[runs.status == "done"]
-    not_numeric = [name for name in metrics if len(done) and not _numeric(done[name].dropna())]
-    if not_numeric:
-        raise InputError(f"metric(s) {', '.join(not_numeric)} are not numbers")
+    done = _done_runs(runs, metrics, folder)
     swept = [name for name in marker["grid_options"] if name != "seed" and runs[name].nunique(dropna=False) > 1]
     report_path = os.path.join(folder, "report.md")
     _check_report_path(report_path)

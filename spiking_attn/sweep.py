@@ -70,7 +70,9 @@ MANAGED = {"out": "the sweep writes each point's folder itself",
            "cache_dir": "give --cache-dir to `spiking-attn sweep`"}
 # Columns of runs.parquet before the options and the flattened summary.json.
 RUNS_COLUMNS = ("point", "status", "error", "point_seconds", "peak_memory_mb", "worker", "folder")
-DEFAULT_METRICS = ("row_tv_mean", "output_rel_error", "run_seconds")
+# What `spiking-attn report` plots unless [report] metrics says otherwise, per command.
+DEFAULT_METRICS = {"run": ("row_tv_mean", "output_rel_error", "run_seconds"),
+                   "memory": ("retrieval_accuracy", "rate_model_accuracy", "hopfield_accuracy")}
 
 
 MAX_POINTS = 10_000  # a grid of more points is refused before anything is built (each point is checked first)
@@ -302,7 +304,7 @@ def load_config(config, base="."):
     parser = memory_parser() if command == "memory" else run_parser()
     for point in points:
         _check_point(point, parser, source)
-    metrics = _table(config, "report", source).get("metrics", list(DEFAULT_METRICS))
+    metrics = _table(config, "report", source).get("metrics", list(DEFAULT_METRICS[command]))
     if not isinstance(metrics, list) or not metrics or not all(isinstance(name, str) for name in metrics):
         raise InputError(f"{source}: [report] metrics must be a list of column names of runs.parquet")
     return Sweep(config=config, points=tuple(points), grid_options=tuple(names), metrics=tuple(metrics),

@@ -9,6 +9,7 @@ import pytest
 from spiking_attn import associative_memory as am
 from spiking_attn.cli import main
 from spiking_attn.reference import softmax_attention
+from spiking_attn.report import write_report
 from spiking_attn.sweep import execute, load_config
 
 
@@ -118,15 +119,19 @@ def test_spiking_memory_settles_at_the_rate_models_fixed_point(default_memory):
         assert (out / name).stat().st_size > 10_000
 
 
-def test_memory_sweep_runs_memory_points(tmp_path):
+def test_memory_sweep_runs_memory_points_and_its_report_plots_the_accuracies(tmp_path):
     config = {"command": "memory", "run": {"spiking": False, "size": 32, "cues": 10, "beta_gain": 1.0},
-              "grid": {"count": [4, 64]}, "report": {"metrics": ["rate_model_accuracy"]}}
+              "grid": {"count": [4, 64]}}
     sweep = load_config(config)
     assert sweep.command == "memory" and [point.options["count"] for point in sweep.points] == [4, 64]
     runs = execute(sweep, str(tmp_path / "sweep"), workers=1)
     assert list(runs.status) == ["done", "done"]
     assert runs.rate_model_accuracy.iloc[0] == 1.0 and runs.rate_model_accuracy.iloc[1] < 0.5
     assert runs.retrieval_accuracy.isna().all()  # no spiking run
+    report_path, _ = write_report(str(tmp_path / "sweep"))  # a memory sweep's own metrics, without [report]
+    table = next(line for line in open(report_path) if line.startswith("| count"))
+    assert "rate_model_accuracy" in table and "hopfield_accuracy" in table and "row_tv" not in table
+    assert (tmp_path / "sweep" / "report-count.png").stat().st_size > 10_000
 
 
 def test_capacity_interpolates_where_the_accuracy_falls_below_the_level():
