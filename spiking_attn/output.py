@@ -66,16 +66,29 @@ def process_alive(pid):
         return True
 
 
-def _remove_abandoned_staging(parent, name):
-    """Remove the staging folders ``.NAME.partial-PID-XXXXXXXX`` in ``parent`` that a killed run left (their
-    process is gone; this user's, real folders): a run killed with SIGKILL cannot remove its own."""
-    pattern = re.compile(rf"\.{re.escape(name)}\.partial-(\d+)-[A-Za-z0-9_]+")
-    for entry in os.listdir(parent):
+def _abandoned(parent, name, stage):
+    """The folders ``.NAME.STAGE-PID-XXXXXXXX`` in ``parent`` whose process is gone (this user's real folders)."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.{stage}-(\d+)-[A-Za-z0-9_]+")
+    for entry in sorted(os.listdir(parent)):
         match = pattern.fullmatch(entry)
         path = os.path.join(parent, entry)
         if match and not process_alive(int(match[1])) and os.path.isdir(path) and not os.path.islink(path) \
                 and os.lstat(path).st_uid == os.getuid():
-            shutil.rmtree(path, ignore_errors=True)
+            yield path
+
+
+def _tidy_abandoned(parent, name):
+    """Finish what a run killed with SIGKILL left beside its result ``parent/NAME``: an earlier result it had moved
+    aside (``.NAME.previous-PID-…``, see :func:`commit_output`) goes back in place if nothing took its place, else is
+    removed; its staging folders (``.NAME.partial-PID-…``) are removed."""
+    out_dir = os.path.join(parent, name)
+    for previous in _abandoned(parent, name, "previous"):
+        moved = os.path.join(previous, "result")
+        if os.path.isdir(moved) and not os.path.lexists(out_dir):
+            os.replace(moved, out_dir)  # killed between the two renames: the earlier result stays intact
+        shutil.rmtree(previous, ignore_errors=True)
+    for staging in _abandoned(parent, name, "partial"):
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def apply_umask(path, mode):
@@ -156,9 +169,14 @@ def prepare_output(out_dir, overwrite=False):
         or cannot be written.
     """
     out_dir = os.path.abspath(out_dir)
+    parent = os.path.dirname(out_dir)
+    if os.path.isdir(parent):
+        try:
+            _tidy_abandoned(parent, os.path.basename(out_dir))  # first: it may put an earlier result back
+        except OSError:
+            pass  # a folder that cannot be tidied: the checks below say what is wrong with it
     if os.path.lexists(out_dir):
         _refuse_unless_replaceable(out_dir, overwrite)
-    parent = os.path.dirname(out_dir)
     ancestor = parent
     while not os.path.exists(ancestor):
         ancestor = os.path.dirname(ancestor)
@@ -166,7 +184,6 @@ def prepare_output(out_dir, overwrite=False):
         raise InputError(f"cannot write output directory {out_dir}: {ancestor} is a file, not a folder")
     try:
         os.makedirs(parent, exist_ok=True)
-        _remove_abandoned_staging(parent, os.path.basename(out_dir))
         return tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.partial-{os.getpid()}-", dir=parent)
     except OSError as error:
         raise InputError(f"cannot write output directory {out_dir}: {error.strerror}") from None
@@ -184,7 +201,8 @@ def commit_output(staging, out_dir, command, overwrite=False):
     previous = None
     if os.path.lexists(out_dir):
         _refuse_unless_replaceable(out_dir, overwrite)
-        previous = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.previous-", dir=os.path.dirname(out_dir))
+        previous = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.previous-{os.getpid()}-",
+                                    dir=os.path.dirname(out_dir))
         os.replace(out_dir, os.path.join(previous, "result"))
     os.replace(staging, out_dir)
     if previous is not None:

@@ -128,6 +128,33 @@ def test_a_failed_result_leaves_nothing(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["out-written"]
 
 
+def killed_commit(parent, name, moved_aside):
+    """What a run left when SIGKILL came in the middle of commit_output: a complete staging folder and the earlier
+    result moved aside, either before (``moved_aside``) or after the new result was put in place."""
+    import subprocess
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # a process that is gone: its pid names nothing now
+    pid = ended.pid
+    earlier = parent / name if not moved_aside else parent / f".{name}.previous-{pid}-abc" / "result"
+    for folder in (earlier, parent / f".{name}.partial-{pid}-xyz"):
+        folder.mkdir(parents=True)
+        (folder / "summary.json").write_text("{}")
+        mark_result(str(folder), "run")
+    if not moved_aside:
+        (parent / f".{name}.previous-{pid}-abc" / "result").mkdir(parents=True)
+
+
+@pytest.mark.parametrize("moved_aside", [True, False])
+def test_a_result_whose_commit_was_killed_is_put_back_and_its_leftovers_removed(moved_aside, tmp_path):
+    killed_commit(tmp_path, "out", moved_aside)
+    (tmp_path / ".notes.partial-1-abc").mkdir()  # a user's folder of a similar name: left alone
+    with pytest.raises(InputError, match="is not empty"):  # the earlier result is back in place, never lost
+        prepare_output(str(tmp_path / "out"))
+    assert (tmp_path / "out" / "summary.json").exists() and not foreign_entries(str(tmp_path / "out"))
+    assert sorted(os.listdir(tmp_path)) == [".notes.partial-1-abc", "out"]
+
+
 def limited_to(size):
     """A preexec_fn: files this process writes may not grow past ``size`` bytes (a disk that fills up)."""
     import resource
