@@ -16,6 +16,7 @@ import pytest
 import spiking_attn
 from spiking_attn import devices
 from spiking_attn.cache import cache_entry, compiler_identity, list_entries, structure_key
+from spiking_attn.circuits.random_features import synapse_count
 from spiking_attn.errors import InputError
 
 
@@ -173,6 +174,8 @@ def test_random_feature_network_is_accurate_and_reuses_the_binary_on_cpp_standal
         assert summary["astrocyte_rate_model_corr"] >= 0.99
         assert summary["astrocyte_rate_model_rel_error"] <= 0.02
         assert summary["row_sum_error_max"] <= 0.03
+        assert summary["write_seconds"] == pytest.approx(4 * 0.4)  # a simulated writing phase of 0.4 s per key
+        assert sum(summary["synapses"].values()) == synapse_count(4, 16, 16, 300, "performer")
     assert summaries[0]["rate_model_output_rel_error"] != summaries[1]["rate_model_output_rel_error"]
 
 

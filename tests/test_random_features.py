@@ -43,24 +43,13 @@ def test_feature_neurons_fire_at_the_feature_map(name):
     np.testing.assert_allclose(monitor.count[:], expected, atol=1.0)
 
 
-@pytest.fixture(scope="module")
-def plastic_run():
-    problem = random_problem(4, 16, seed=0, score_sd=0.25)
-    return simulate_problem(problem, network="random-features", features=300, target="numpy", progress=silent)
-
-
-def test_written_network_matches_its_rate_model(plastic_run):
-    m = plastic_run.metrics
-    assert m["rate_model_output_rel_error"] <= 0.05
-    assert m["astrocyte_rate_model_corr"] >= 0.99
-    assert m["astrocyte_rate_model_rel_error"] <= 0.02
-    assert m["row_sum_error_max"] <= 0.03
-    assert plastic_run.summary["write_seconds"] == pytest.approx(4 * 0.4)
-    assert sum(plastic_run.summary["synapses"].values()) == synapse_count(4, 16, 16, 300, "performer")
+# The plastic (written) network's accuracy against its rate model is tested compiled, on cpp_standalone
+# (tests/test_cache.py); here the other variants, on numpy, at T = 2 or 3 (each key and query costs 0.4-0.8 s
+# of simulated time, about 10 s here).
 
 
 def test_directly_written_network_matches_its_rate_model():
-    problem = random_problem(4, 16, seed=0, score_sd=0.25)
+    problem = random_problem(2, 16, seed=0, score_sd=0.25)
     result = simulate_problem(problem, network="random-features", features=300, write="direct", target="numpy",
                             progress=silent)
     assert result.metrics["rate_model_output_rel_error"] <= 0.03
@@ -70,12 +59,12 @@ def test_directly_written_network_matches_its_rate_model():
 
 def test_normaliser_neurons_divide_too():
     """The non-astrocytic alternative, after a simulated writing phase."""
-    problem = random_problem(4, 16, seed=0, score_sd=0.25)
+    problem = random_problem(2, 16, seed=0, score_sd=0.25)
     result = simulate_problem(problem, network="random-features", features=300, normaliser="neurons",
                             target="numpy", progress=silent)
     assert result.metrics["rate_model_output_rel_error"] <= 0.05
     assert result.metrics["row_sum_error_max"] <= 0.05
-    assert sum(result.summary["synapses"].values()) == synapse_count(4, 16, 16, 300, "performer", "neurons")
+    assert sum(result.summary["synapses"].values()) == synapse_count(2, 16, 16, 300, "performer", "neurons")
 
 
 def test_read_window_must_fit_the_protocol_step():
@@ -86,7 +75,7 @@ def test_read_window_must_fit_the_protocol_step():
 def test_causal_protocol_reads_each_query_after_its_own_key():
     """--causal: key t is written, then query t read, so H and p are prefix sums; the readout of a
     key not yet written has no weight, so its decoded attention is exactly 0."""
-    problem = random_problem(4, 16, seed=0, score_sd=0.25)
+    problem = random_problem(3, 16, seed=0, score_sd=0.25)
     result = simulate_problem(problem, network="random-features", features=300, target="numpy", causal=True,
                             progress=silent)
     decoded = result.decoded.attention
@@ -96,4 +85,4 @@ def test_causal_protocol_reads_each_query_after_its_own_key():
     assert m["rate_model_attention_tv"] <= 0.02
     assert m["astrocyte_rate_model_rel_error"] <= 0.02
     assert m["row_sum_error_max"] <= 0.03
-    assert result.summary["write_seconds"] == pytest.approx(4 * 0.4)
+    assert result.summary["write_seconds"] == pytest.approx(3 * 0.4)
