@@ -12,9 +12,9 @@ from spiking_attn.cli import main
 # end on the short ones, so they finish together. Other files follow in their usual order. test_cache.py
 # comes first: it counts the default shape's builds in its worker's cache before any other file (the
 # encoder's 16-token layers) can add one there.
-SLOWEST_FIRST = ("test_cache.py", "test_sweep.py", "test_memory.py", "test_random_features.py", "test_network.py",
-                 "test_calibration.py",
-                 "test_calcium.py", "test_real_attention.py", "test_cli.py", "test_transformer.py", "test_li_rinzel.py",
+SLOWEST_FIRST = ("test_cache.py", "test_calibration.py", "test_sweep.py", "test_transformer.py",
+                 "test_random_features.py", "test_real_attention.py", "test_li_rinzel.py", "test_cli.py",
+                 "test_calcium.py", "test_network.py", "test_server.py", "test_memory.py", "test_edge_inputs.py",
                  "test_bad_input.py")
 
 
