@@ -311,13 +311,12 @@ def _repaired(folder, report):
     if report is not None:
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
         report(f"the cached build {folder} is damaged ({files[0]}{more} not as built); building it again")
+    os.remove(os.path.join(folder, COMPLETE))
     if files == [META]:
-        os.remove(os.path.join(folder, COMPLETE))
         return False  # nothing to trust: discarded and rebuilt whole
     for path in files:
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(folder, path))
-    os.remove(os.path.join(folder, COMPLETE))
     return True
 
 

@@ -75,7 +75,8 @@ def _report_parser(commands):
     report.add_argument("folder", type=path_argument, metavar="DIR")
     report.add_argument("--metric", nargs="+", metavar="NAME",
                         help="columns of runs.parquet to plot (default: the config's [report] metrics, else "
-                             "row_tv_mean, output_rel_error, run_seconds)")
+                             "row_tv_mean, output_rel_error, run_seconds; for a memory sweep retrieval_accuracy, "
+                             "rate_model_accuracy, hopfield_accuracy)")
 
 
 def _cache_parser(commands):
