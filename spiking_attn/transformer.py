@@ -203,13 +203,19 @@ class TextStore:
         return read_text_result(path) if os.path.isfile(os.path.join(path, "summary.json")) else None
 
     def keep(self, result, layers, options):
-        """Keep ``result``: written in a staging folder, then renamed into place."""
+        """Keep ``result``: written in a staging folder, then renamed into place (the staging folder is removed
+        if the writing is interrupted)."""
+        import shutil
         import tempfile
 
         path = self.path(result.text, layers, options)
         staging = tempfile.mkdtemp(prefix=os.path.basename(path) + ".partial-", dir=self.folder)
-        write_transformer(merge_texts([result], layers, options), staging, figure=False)
-        os.replace(staging, path)
+        try:
+            write_transformer(merge_texts([result], layers, options), staging, figure=False)
+            os.replace(staging, path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
     @staticmethod
     def _own(name):
