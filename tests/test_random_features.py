@@ -44,14 +44,19 @@ def test_feature_neurons_fire_at_the_feature_map(name):
 
 
 # The plastic (written) network's accuracy against its rate model is tested compiled, on cpp_standalone
-# (tests/test_cache.py); here the other variants, on numpy, at T = 2 or 3 (each key and query costs 0.4-0.8 s
-# of simulated time, about 10 s here).
+# (tests/test_cache.py); here the other variants, on numpy, at T = 2 or 3, each query read in 0.2 s of settling
+# and 0.2 s of counting (half the defaults): each key and query costs 0.4 s of simulated time, about 10 s here.
+SHORT_READ = FeatureParameters(read_settle=0.2, read_window=0.2)
+
+
+def simulate_variant(tokens, **options):
+    """The random-feature network of 300 features on a seeded problem of ``tokens`` tokens (D = 16), on numpy."""
+    return simulate_problem(random_problem(tokens, 16, seed=0, score_sd=0.25), network="random-features",
+                            features=300, parameters=SHORT_READ, target="numpy", progress=silent, **options)
 
 
 def test_directly_written_network_matches_its_rate_model():
-    problem = random_problem(2, 16, seed=0, score_sd=0.25)
-    result = simulate_problem(problem, network="random-features", features=300, write="direct", target="numpy",
-                            progress=silent)
+    result = simulate_variant(2, write="direct")
     assert result.metrics["rate_model_output_rel_error"] <= 0.03
     assert result.metrics["astrocyte_rate_model_rel_error"] <= 0.01
     assert "writing" not in result.recording.phases
@@ -59,9 +64,7 @@ def test_directly_written_network_matches_its_rate_model():
 
 def test_normaliser_neurons_divide_too():
     """The non-astrocytic alternative, after a simulated writing phase."""
-    problem = random_problem(2, 16, seed=0, score_sd=0.25)
-    result = simulate_problem(problem, network="random-features", features=300, normaliser="neurons",
-                            target="numpy", progress=silent)
+    result = simulate_variant(2, normaliser="neurons")
     assert result.metrics["rate_model_output_rel_error"] <= 0.05
     assert result.metrics["row_sum_error_max"] <= 0.05
     assert sum(result.summary["synapses"].values()) == synapse_count(2, 16, 16, 300, "performer", "neurons")
@@ -75,9 +78,7 @@ def test_read_window_must_fit_the_protocol_step():
 def test_causal_protocol_reads_each_query_after_its_own_key():
     """--causal: key t is written, then query t read, so H and p are prefix sums; the readout of a
     key not yet written has no weight, so its decoded attention is exactly 0."""
-    problem = random_problem(3, 16, seed=0, score_sd=0.25)
-    result = simulate_problem(problem, network="random-features", features=300, target="numpy", causal=True,
-                            progress=silent)
+    result = simulate_variant(3, causal=True)
     decoded = result.decoded.attention
     assert np.all(np.triu(decoded, 1) == 0)
     np.testing.assert_allclose(np.triu(result.rate_model.attention, 1), 0)

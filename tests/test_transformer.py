@@ -69,9 +69,9 @@ def test_transformer_layers_share_one_calibrated_network(tmp_path):
     every later layer reuses that calibration (numpy target, short phases: the options' path, not accuracy)."""
     out = tmp_path / "transformer"
     assert main(["transformer", "--text", "A cat sat on the mat.", "--layers", "0,5", "--target", "numpy",
-                 "--heterogeneity", "0.1", "--calibrate", "0.2", "--duration", "0.05", "--out", str(out)]) == 0
+                 "--heterogeneity", "0.1", "--calibrate", "0.05", "--duration", "0.05", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["settings"]["heterogeneity"] == 0.1 and summary["settings"]["calibrate"] == 0.2
+    assert summary["settings"]["heterogeneity"] == 0.1 and summary["settings"]["calibrate"] == 0.05
     assert [run["calibration"] for run in summary["runs"]] == ["calibrated in this run",
                                                                "reused (stored for this network)"]
 
