@@ -45,7 +45,8 @@ def test_feature_neurons_fire_at_the_feature_map(name):
 
 # The plastic (written) network's accuracy against its rate model is tested compiled, on cpp_standalone
 # (tests/test_cache.py); here the other variants, on numpy, at T = 2 or 3, each query read in 0.2 s of settling
-# and 0.2 s of counting (half the defaults): each key and query costs 0.4 s of simulated time, about 10 s here.
+# and 0.2 s of counting (half the defaults): each key and query costs 0.4 s of simulated time (20-50 s of wall time
+# each here).
 SHORT_READ = FeatureParameters(read_settle=0.2, read_window=0.2)
 
 
